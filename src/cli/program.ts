@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { loadConfig, ConfigError, type Config } from '../config';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error (bad flag, bad value, bad configuration). */
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The resolved configuration; a bad variable is a usage error naming it. */
+export function configFromEnv(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Runs `program` with commander's usage errors mapped to exit code 2. */
+export async function runProgram(program: Command, argv: string[]): Promise<number> {
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
