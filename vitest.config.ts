@@ -5,6 +5,7 @@ export default defineConfig({
     pool: 'forks',
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],
+    setupFiles: ['test/setup/runtime.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: a few files at a time, each owning its queue, task queue and schema.

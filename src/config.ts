@@ -49,6 +49,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** The URL's scheme, or undefined when it does not parse (zod runs refinements even after .url() fails). */
+function schemeOf(u: string): string | undefined {
+  try {
+    return new URL(u).protocol;
+  } catch {
+    return undefined;
+  }
+}
+
 const port = z.coerce.number().int().min(1).max(65535);
 
 function isIanaZone(tz: string): boolean {
@@ -64,7 +73,7 @@ const fields = {
   REDIS_URL: z
     .string()
     .url()
-    .refine((u) => /^rediss?:$/.test(new URL(u).protocol), 'must start with redis:// or rediss://')
+    .refine((u) => /^rediss?:$/.test(schemeOf(u) ?? ''), 'must start with redis:// or rediss://')
     .optional(),
   REDIS_HOST: z.string().min(1),
   REDIS_PORT: port,
@@ -73,7 +82,7 @@ const fields = {
   DATABASE_URL: z
     .string()
     .url()
-    .refine((u) => /^postgres(ql)?:$/.test(new URL(u).protocol), 'must start with postgresql://'),
+    .refine((u) => /^postgres(ql)?:$/.test(schemeOf(u) ?? ''), 'must start with postgresql://'),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port'),
   TEMPORAL_NAMESPACE: z.string().min(1),
   TEMPORAL_TASK_QUEUE: z.string().min(1),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createLogger } from '../logger';
 import { startWorkerProcess } from '../worker-process';
@@ -26,7 +26,13 @@ async function runWorkers({ once, probe = false }: { once: boolean; probe?: bool
   const config = configFromEnv();
   const logger = createLogger(config.logLevel, { service: 'analytics-workers' });
   // Our own shutdown() owns the signals, so Temporal's runtime must not race it.
-  Runtime.install({ shutdownSignals: [] });
+  // The SDK's own logs go through pino at warn and above; its INFO chatter is not for operators.
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      logger[level === 'ERROR' ? 'error' : 'warn']({ sdk: meta }, message);
+    }),
+  });
   const proc = await startWorkerProcess(config, logger);
   console.log(
     [

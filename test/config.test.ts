@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  it('defaults point at the local services', () => {
+    const c = loadConfig({});
+    expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, password: undefined, db: 0, url: 'redis://127.0.0.1:6379/0' });
+    expect(c.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/analytics');
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'analytics-aggregation', uiUrl: 'http://127.0.0.1:8233' });
+    expect(c.tz).toBe('UTC');
+  });
+
+  it('REDIS_URL wins over the separate REDIS_* variables', () => {
+    const c = loadConfig({ REDIS_URL: 'redis://:s%40cret@cache.internal:6380/3', REDIS_HOST: 'ignored', REDIS_PORT: '1' });
+    expect(c.redis).toMatchObject({ host: 'cache.internal', port: 6380, password: 's@cret', db: 3 });
+  });
+
+  it('builds the Redis URL from REDIS_HOST/PORT/PASSWORD/DB', () => {
+    const c = loadConfig({ REDIS_HOST: 'r', REDIS_PORT: '7000', REDIS_PASSWORD: 'p w', REDIS_DB: '2' });
+    expect(c.redis).toEqual({ host: 'r', port: 7000, password: 'p w', db: 2, url: 'redis://:p%20w@r:7000/2' });
+  });
+
+  it('flags override the environment', () => {
+    expect(loadConfig({ TZ: 'UTC' }, { TZ: 'Europe/Berlin' }).tz).toBe('Europe/Berlin');
+  });
+
+  it.each([
+    ['REDIS_PORT', '70000'],
+    ['REDIS_PORT', 'abc'],
+    ['REDIS_DB', '-1'],
+    ['REDIS_URL', 'http://x:1'],
+    ['DATABASE_URL', 'mysql://x/y'],
+    ['DATABASE_URL', 'not a url'],
+    ['TEMPORAL_ADDRESS', 'localhost'],
+    ['TZ', 'Mars/Olympus_Mons'],
+    ['LOG_LEVEL', 'loud'],
+  ])('rejects %s=%s with an error naming the variable', (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message).toContain(variable);
+    expect((error as Error).message).toContain(JSON.stringify(value));
+  });
+});
