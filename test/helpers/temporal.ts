@@ -31,3 +31,24 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
     },
   };
 }
+
+/**
+ * A fresh namespace on the dev server, for tests of things that are unique per namespace
+ * (schedule ids such as `daily-revenue`). Waits until the server serves it.
+ */
+export async function createTestNamespace(client: Client, prefix = 'ns'): Promise<string> {
+  const namespace = `${prefix}-${uniqueSuffix()}`;
+  await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 60 * 60 } });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await client.workflowService.describeNamespace({ namespace });
+      // The frontend's namespace cache lags registration; listing schedules proves it is served.
+      await client.workflowService.listSchedules({ namespace, maximumPageSize: 1 });
+      return namespace;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
