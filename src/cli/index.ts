@@ -1,16 +1,18 @@
-import { Command } from 'commander';
-import { runProgram } from './program';
+import { createProgram, runProgram } from './program';
+import { registerAggregateCommand } from './aggregate';
 import { registerDbCommands } from './db';
 import { registerDevCommands } from './dev';
+import { registerScheduleCommands } from './schedule';
+import { registerSeedCommand } from './seed';
 import { registerWorkersCommand } from './workers';
 
-const program = new Command('analytics')
-  .description('Pre-aggregated tenant analytics: BullMQ facade, Temporal workflows, Postgres aggregates')
-  .showHelpAfterError('(run with --help for usage)')
-  .enablePositionalOptions();
+const program = createProgram();
 
 registerDbCommands(program);
 registerDevCommands(program);
 registerWorkersCommand(program);
+registerScheduleCommands(program);
+registerAggregateCommand(program);
+registerSeedCommand(program);
 
 process.exitCode = await runProgram(program, process.argv);

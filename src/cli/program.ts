@@ -21,10 +21,20 @@ export function configFromEnv(): Config {
   }
 }
 
+/**
+ * The root command. Subcommands copy these settings when they are created, so every one of them
+ * throws instead of exiting and {@link runProgram} can map usage errors to exit code 2.
+ */
+export function createProgram(): Command {
+  return new Command('analytics')
+    .description('Pre-aggregated tenant analytics: BullMQ facade, Temporal workflows, Postgres aggregates')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions();
+}
+
 /** Runs `program` with commander's usage errors mapped to exit code 2. */
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);
