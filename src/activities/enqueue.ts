@@ -1,4 +1,4 @@
-import { UnknownScheduleError } from '../errors/UnknownScheduleError';
+import { UnknownScheduleError } from '../errors/unknown-schedule-error';
 import { scheduleById, scheduledJobId } from '../scheduler/definitions';
 import type { AggregationJobData } from '../workflows/types';
 

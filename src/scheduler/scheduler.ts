@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
-import { UnknownScheduleError } from '../errors/UnknownScheduleError';
+import { UnknownScheduleError } from '../errors/unknown-schedule-error';
 import type { Logger } from '../logger';
 import { scheduledTriggerWorkflow } from '../workflows/scheduled-trigger';
 import { validateCronExpression } from './cron';
