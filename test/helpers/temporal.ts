@@ -1,3 +1,4 @@
+import { msToTs } from '@temporalio/common/lib/time';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -38,7 +39,7 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
  */
 export async function createTestNamespace(client: Client, prefix = 'ns'): Promise<string> {
   const namespace = `${prefix}-${uniqueSuffix()}`;
-  await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 24 * 60 * 60 } });
+  await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
