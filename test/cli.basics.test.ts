@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { connectionStringOf } from '../src/db/client';
+import { readMigrations } from '../src/db/migrate';
 import { runCli } from './helpers/cli';
+import { testConfig, uniqueSuffix } from './helpers/config';
 
 describe('analytics CLI basics', () => {
   it('--help lists the commands', async () => {
@@ -20,11 +24,26 @@ describe('analytics CLI basics', () => {
     expect(r.stderr).toContain('REDIS_PORT');
   });
 
-  it('db migrate on an up-to-date database applies nothing', async () => {
-    const r = await runCli(['db', 'migrate', '--json']);
-    expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout) as { applied: string[]; alreadyApplied: string[] };
-    expect(result.applied).toEqual([]);
-    expect(result.alreadyApplied).toContain('20261129000000_init');
+  it('db migrate applies every migration to an empty schema, then nothing', async () => {
+    const schema = `cli_${uniqueSuffix()}`;
+    const url = new URL(testConfig.databaseUrl);
+    url.searchParams.set('schema', schema);
+    const env = { DATABASE_URL: url.toString() };
+    const onDisk = (await readMigrations()).map((m) => m.name);
+    try {
+      const first = await runCli(['db', 'migrate', '--json'], { env });
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toEqual({ applied: onDisk, alreadyApplied: [] });
+      expect(onDisk[0]).toBe('20261129000000_init');
+      const second = await runCli(['db', 'migrate', '--json'], { env });
+      expect(JSON.parse(second.stdout)).toEqual({ applied: [], alreadyApplied: onDisk });
+      const human = await runCli(['db', 'migrate'], { env });
+      expect(human.stdout).toContain(`database is up to date (${onDisk.length} migrations applied)`);
+    } finally {
+      const client = new pg.Client({ connectionString: connectionStringOf(testConfig.databaseUrl) });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await client.end();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 
 export type Db = PrismaClient;
@@ -17,12 +18,19 @@ export function connectionStringOf(databaseUrl: string): string {
 
 /**
  * A Prisma client over the `pg` driver adapter (no native engine). The schema comes from the
- * URL's `?schema=` parameter, as with Prisma's own engines.
+ * URL's `?schema=` parameter, as with Prisma's own engines. The adapter's `schema` only qualifies
+ * model queries; raw SQL (all of the aggregation) resolves names through `search_path`, so the
+ * connections get that too.
  */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+  const schema = schemaOf(databaseUrl);
   const adapter = new PrismaPg(
-    { connectionString: connectionStringOf(databaseUrl), max: options.max ?? 10 },
-    { schema: schemaOf(databaseUrl) },
+    {
+      connectionString: connectionStringOf(databaseUrl),
+      max: options.max ?? 10,
+      options: `-c search_path=${pg.escapeIdentifier(schema)}`,
+    },
+    { schema },
   );
   return new PrismaClient({ adapter });
 }

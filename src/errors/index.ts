@@ -4,6 +4,7 @@ export { InactiveTenantError } from './inactive-tenant-error';
 export { InvalidPeriodError } from './invalid-period-error';
 export { TooManyPeriodsError } from './too-many-periods-error';
 export { TransientDatabaseError } from './transient-database-error';
+export { SeedConflictError } from './seed-conflict-error';
 
 /**
  * Error names a retry policy must not retry (Temporal's `nonRetryableErrorTypes` matches the

@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../activities/types';
+import { systemClock } from '../activities/index';
+import { createAggregationService, type AggregationService } from '../aggregation/service';
+import { createDb } from '../db/client';
+import { InvalidInputError } from '../errors/invalid-input-error';
+import { choiceOption, dateOption, formatTable } from './options';
+import { configFromEnv, UsageError } from './program';
+
+interface AggregateFlags {
+  local?: boolean;
+  type: string;
+  tenant?: string;
+  periodType: string;
+  from: string;
+  to: string;
+  asOf?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+interface Failure {
+  tenantId: string;
+  type: AggregationTypeOrAll;
+  errorType: string;
+  message: string;
+  field?: string;
+}
+
+/** Which flag carries each service input field, so errors name what the user typed. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  periodStart: '--from',
+  periodEnd: '--to',
+  periodType: '--period-type',
+  asOf: '--as-of',
+  tenantId: '--tenant',
+};
+
+const TYPES = [...AGGREGATION_TYPES, 'all'] as const;
+
+export function registerAggregateCommand(program: Command): void {
+  program
+    .command('aggregate')
+    .description('compute aggregates for a range of periods and print a per-tenant summary (dates are tenant-local, --to exclusive)')
+    .option('--local', 'run the aggregation service in this process (no queue, no Temporal)')
+    .requiredOption('--type <type>', `what to aggregate: ${TYPES.join(', ')}`)
+    .option('--tenant <id>', 'one organization (default: every active organization)')
+    .requiredOption('--period-type <type>', `period length: ${PERIOD_TYPES.join(', ')}`)
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD in each tenant\'s timezone')
+    .requiredOption('--to <date>', 'end day (exclusive), YYYY-MM-DD in each tenant\'s timezone')
+    .option('--as-of <instant>', 'cohorts: the instant month numbers run up to, ISO with offset (default: now)')
+    .option('--json', 'print the summaries as JSON')
+    .option('--verbose', 'log each aggregation to stderr at LOG_LEVEL (default: warnings only)')
+    .action(async (flags: AggregateFlags) => {
+      if (!flags.local) {
+        throw new UsageError(
+          'only --local is available: queued aggregation (through BullMQ and Temporal) arrives with the schedules/CLI issue; ' +
+            'run with --local to compute in this process',
+        );
+      }
+      const type = choiceOption('--type', flags.type, TYPES);
+      const periodType = choiceOption('--period-type', flags.periodType, PERIOD_TYPES);
+      const from = dateOption('--from', flags.from);
+      const to = dateOption('--to', flags.to);
+      if (to <= from) throw new UsageError(`--to must be after --from (got --from ${from} --to ${to})`);
+      if (flags.tenant !== undefined && flags.tenant.trim() === '') throw new UsageError('--tenant must not be empty');
+
+      const config = configFromEnv();
+      const db = createDb(config.databaseUrl);
+      const logger = pino({ level: flags.verbose ? config.logLevel : 'warn' }, process.stderr);
+      try {
+        const service = createAggregationService({ db, clock: systemClock, logger });
+        const tenants = flags.tenant !== undefined ? [flags.tenant] : await service.getActiveTenants();
+        const summaries: AggregateSummary[] = [];
+        const failures: Failure[] = [];
+        for (const tenantId of tenants) {
+          try {
+            summaries.push(...(await runOne(service, { tenantId, type, periodType, from, to, asOf: flags.asOf })));
+          } catch (err) {
+            const e = err as Error;
+            failures.push({ tenantId, type, errorType: e.name, message: e.message, ...(err instanceof InvalidInputError ? { field: err.field } : {}) });
+          }
+        }
+        print(summaries, failures, tenants.length, flags.json ?? false);
+        const badFlag = failures.find((f) => f.field !== undefined && FLAG_OF_FIELD[f.field] !== undefined && (f.field !== 'tenantId' || flags.tenant));
+        if (badFlag) {
+          const flag = FLAG_OF_FIELD[badFlag.field!]!;
+          throw new UsageError(`${flag}: ${badFlag.message.replace(/^[\w.]+: /, '')}`);
+        }
+        if (failures.length > 0) process.exitCode = 1;
+      } finally {
+        await db.$disconnect();
+      }
+    });
+}
+
+async function runOne(
+  service: AggregationService,
+  req: { tenantId: string; type: AggregationTypeOrAll; periodType: string; from: string; to: string; asOf: string | undefined },
+): Promise<AggregateSummary[]> {
+  switch (req.type) {
+    case 'revenue':
+      return [await service.aggregateRevenue(req.tenantId, req.from, req.to, req.periodType)];
+    case 'tournaments':
+      return [await service.aggregateTournaments(req.tenantId, req.from, req.to, req.periodType)];
+    case 'cohorts':
+      return [await service.aggregateCohorts(req.tenantId, { from: req.from, to: req.to }, req.asOf)];
+    case 'all':
+      return service.aggregateAll(req.tenantId, req.from, req.to, req.periodType, req.asOf);
+  }
+}
+
+function print(summaries: AggregateSummary[], failures: Failure[], tenantCount: number, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ tenants: tenantCount, summaries, failures }));
+    return;
+  }
+  if (tenantCount === 0) {
+    console.log('no active tenants');
+    return;
+  }
+  const rows = [
+    ...summaries.map((s) => [s.tenantId, s.type, s.periodType, s.periodsCovered, s.rowsWritten, `${s.rangeStart} .. ${s.rangeEnd}`, s.durationMs, 'ok']),
+    ...failures.map((f) => [f.tenantId, f.type, '-', '-', '-', '-', '-', `${f.errorType}: ${f.message}`]),
+  ];
+  console.log(formatTable(['tenant', 'type', 'period', 'periods', 'rows', 'range (UTC)', 'ms', 'status'], rows));
+  const written = summaries.reduce((n, s) => n + s.rowsWritten, 0);
+  console.log(`\n${tenantCount} tenant(s), ${summaries.length} aggregation(s), ${written} rows written, ${failures.length} failed`);
+}

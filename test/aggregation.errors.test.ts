@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransientMapping } from '../src/aggregation/transient';
+import { createDb } from '../src/db/client';
+import {
+  InactiveTenantError,
+  InvalidInputError,
+  InvalidPeriodError,
+  NON_RETRYABLE_ERROR_TYPES,
+  TooManyPeriodsError,
+  TransientDatabaseError,
+  UnknownTenantError,
+} from '../src/errors';
+import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import type { TestDatabase } from './helpers/db';
+import { org, payment, user } from './helpers/fixtures';
+import { testService } from './helpers/service';
+
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createAggregationTestDatabase('err');
+  await org(t.pool, 'live', 'UTC');
+  await org(t.pool, 'paused', 'UTC', 'suspended');
+  await org(t.pool, 'gone', 'UTC', 'deleted');
+  await payment(t.pool, 'live', { id: 'p', amountCents: 100, status: 'succeeded', createdAt: '2025-01-01T10:00:00Z' });
+  await user(t.pool, 'live', 'u', '2025-01-01T10:00:00Z');
+});
+
+afterAll(async () => {
+  await t?.drop();
+});
+
+async function aggregateRowCount(): Promise<number> {
+  const { rows } = await t.pool.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM revenue_aggregates) + (SELECT count(*) FROM user_cohorts) + (SELECT count(*) FROM tournament_aggregates) AS n`,
+  );
+  return Number(rows[0]!.n);
+}
+
+describe('bad input is rejected with a named error and writes nothing', () => {
+  const cases: [string, () => Promise<unknown>, new (...args: never[]) => InvalidInputError, RegExp][] = [
+    ['unknown tenant', () => testService(t.db).aggregateRevenue('nope', '2025-01-01', '2025-01-02', 'day'), UnknownTenantError, /^tenantId: unknown tenant "nope"/],
+    ['suspended tenant', () => testService(t.db).aggregateTournaments('paused', '2025-01-01', '2025-01-02', 'day'), InactiveTenantError, /^tenantId: tenant "paused" is suspended/],
+    ['deleted tenant', () => testService(t.db).aggregateCohorts('gone', '2025-01-01', '2025-02-01T00:00:00Z'), InactiveTenantError, /is deleted/],
+    ['empty tenant id', () => testService(t.db).aggregateRevenue('', '2025-01-01', '2025-01-02', 'day'), InvalidInputError, /^tenantId: /],
+    ['periodEnd equal to periodStart', () => testService(t.db).aggregateRevenue('live', '2025-01-02', '2025-01-02', 'day'), InvalidPeriodError, /^periodEnd: must be after periodStart/],
+    ['periodEnd before periodStart', () => testService(t.db).aggregateAll('live', '2025-01-03', '2025-01-01', 'day'), InvalidPeriodError, /^periodEnd: /],
+    ['unknown periodType', () => testService(t.db).aggregateRevenue('live', '2025-01-01', '2025-01-02', 'hour'), InvalidPeriodError, /^periodType: unknown period type "hour"/],
+    ['malformed periodStart', () => testService(t.db).aggregateTournaments('live', '01/02/2025', '2025-01-02', 'day'), InvalidPeriodError, /^periodStart: /],
+    ['impossible periodEnd', () => testService(t.db).aggregateRevenue('live', '2025-01-01', '2025-02-30', 'day'), InvalidPeriodError, /^periodEnd: "2025-02-30" is not a valid date/],
+    ['malformed cohort month', () => testService(t.db).aggregateCohorts('live', '2025-13', '2025-02-01T00:00:00Z'), InvalidPeriodError, /^cohortMonth: /],
+    ['malformed asOf', () => testService(t.db).aggregateCohorts('live', '2025-01-01', 'soon'), InvalidPeriodError, /^asOf: /],
+    // aggregateAll validates the as-of before writing revenue
+    ['malformed asOf in aggregateAll', () => testService(t.db).aggregateAll('live', '2025-01-01', '2025-01-02', 'day', 'soon'), InvalidPeriodError, /^asOf: /],
+    ['over the default 1000 periods', () => testService(t.db).aggregateRevenue('live', '2020-01-01', '2025-01-01', 'day'), TooManyPeriodsError, /more than 1000 periods/],
+    ['over a configured maximum', () => testService(t.db, { maxPeriods: 5 }).aggregateAll('live', '2025-01-01', '2025-01-07', 'day'), TooManyPeriodsError, /more than 5 periods/],
+    ['cohort months too far from asOf', () => testService(t.db, { maxPeriods: 12 }).aggregateCohorts('live', '2020-01-01', '2025-01-01T00:00:00Z'), TooManyPeriodsError, /^asOf: /],
+  ];
+
+  it.each(cases)('%s', async (_name, run, errorClass, message) => {
+    const err = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(errorClass);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as Error).message).toMatch(message);
+    expect(NON_RETRYABLE_ERROR_TYPES).toContain((err as Error).name);
+    expect(await aggregateRowCount()).toBe(0);
+  });
+});
+
+describe('error classes', () => {
+  it('set their own name, keep the cause and name the field', () => {
+    const cause = new Error('root');
+    const errors = [
+      new InvalidInputError('f', 'm', { cause }),
+      new UnknownTenantError('x'),
+      new InactiveTenantError('x', 'suspended'),
+      new InvalidPeriodError('periodStart', 'bad', { cause }),
+      new TooManyPeriodsError('periodEnd', 10),
+      new TransientDatabaseError('down', { cause }),
+    ];
+    expect(errors.map((e) => e.name)).toEqual([
+      'InvalidInputError',
+      'UnknownTenantError',
+      'InactiveTenantError',
+      'InvalidPeriodError',
+      'TooManyPeriodsError',
+      'TransientDatabaseError',
+    ]);
+    expect(errors[0]!.cause).toBe(cause);
+    expect(errors[3]!.cause).toBe(cause);
+    expect((errors[3] as InvalidPeriodError).field).toBe('periodStart');
+    expect(NON_RETRYABLE_ERROR_TYPES).toEqual(errors.slice(0, 5).map((e) => e.name));
+    expect(NON_RETRYABLE_ERROR_TYPES).not.toContain('TransientDatabaseError');
+  });
+});
+
+describe('transient database failures', () => {
+  it('an unreachable database is a TransientDatabaseError (retryable)', async () => {
+    const unreachable = createDb('postgresql://postgres@127.0.0.1:1/analytics');
+    try {
+      const err = await testService(unreachable).aggregateRevenue('live', '2025-01-01', '2025-01-02', 'day').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransientDatabaseError);
+      expect((err as Error).cause).toBeDefined();
+      expect(NON_RETRYABLE_ERROR_TYPES).not.toContain((err as Error).name);
+      const listing = await testService(unreachable).getActiveTenants().catch((e: unknown) => e);
+      expect(listing).toBeInstanceOf(TransientDatabaseError);
+    } finally {
+      await unreachable.$disconnect();
+    }
+  });
+
+  it.each([
+    ['a dropped connection (adapter kind)', { meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } }],
+    ['server shutting down (SQLSTATE 57P01)', { kind: 'postgres', code: '57P01', message: 'terminating connection due to administrator command' }],
+    ['a socket reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+    ['a serialization failure', { cause: { code: '40001', message: 'could not serialize access' } }],
+  ])('%s is transient', async (_name, failure) => {
+    await expect(withTransientMapping('x', () => Promise.reject(failure))).rejects.toBeInstanceOf(TransientDatabaseError);
+  });
+
+  it('other failures pass through unchanged', async () => {
+    const syntax = Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' });
+    await expect(withTransientMapping('x', () => Promise.reject(syntax))).rejects.toBe(syntax);
+  });
+});

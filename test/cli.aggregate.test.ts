@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AggregateSummary } from '../src/activities/types';
+import { generateTenant } from '../src/seed/generate';
+import { BatchWriter } from '../src/seed/writer';
+import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { registerAggregateCommand } from '../src/cli/aggregate';
+import { runCli } from './helpers/cli';
+import { runInProcess } from './helpers/cli-in-process';
+import type { TestDatabase } from './helpers/db';
+import { org, revenueRows } from './helpers/fixtures';
+import { loadRaw, oracleRevenue } from './helpers/oracle';
+
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createAggregationTestDatabase('cliagg');
+  const client = await t.pool.connect();
+  try {
+    const writer = new BatchWriter(client);
+    // tenant-001 in UTC, tenant-002 in America/New_York
+    const options = { tenants: 2, usersPerTenant: 30, days: 60, seed: 11, untilMs: Date.parse('2025-03-15T00:00:00Z') };
+    for (let i = 0; i < options.tenants; i++) await generateTenant(options, i, writer);
+    await writer.flush();
+  } finally {
+    client.release();
+  }
+  await org(t.pool, 'tenant-zzz-suspended', 'UTC', 'suspended');
+});
+
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('analytics aggregate --local', () => {
+  it('aggregates every active tenant and prints JSON summaries; rows match the oracle', async () => {
+    const r = await runCli(['aggregate', '--local', '--type', 'revenue', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-03-01', '--json'], { env: { DATABASE_URL: t.url } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { tenants: number; summaries: AggregateSummary[]; failures: unknown[] };
+    expect(out.tenants).toBe(2); // the suspended organization is skipped
+    expect(out.failures).toEqual([]);
+    expect(out.summaries.map((s) => [s.tenantId, s.type, s.periodType, s.periodsCovered, s.rowsWritten])).toEqual([
+      ['tenant-001', 'revenue', 'day', 28, 28],
+      ['tenant-002', 'revenue', 'day', 28, 28],
+    ]);
+    // --from/--to are tenant-local dates: New York's February starts at 05:00Z.
+    expect(out.summaries[1]!.rangeStart).toBe('2025-02-01T05:00:00.000Z');
+    for (const tenantId of ['tenant-001', 'tenant-002']) {
+      expect(await revenueRows(t.pool, tenantId, 'day')).toEqual(oracleRevenue(await loadRaw(t.pool, tenantId), 'day', '2025-02-01', '2025-03-01'));
+    }
+  });
+
+  it('--type all for one tenant prints a table with one line per type', async () => {
+    const r = await runCli(
+      ['aggregate', '--local', '--type', 'all', '--tenant', 'tenant-002', '--period-type', 'week', '--from', '2025-01-06', '--to', '2025-03-03', '--as-of', '2025-03-10T00:00:00Z'],
+      { env: { DATABASE_URL: t.url } },
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^tenant\s+type\s+period\s+periods\s+rows\s+range \(UTC\)\s+ms\s+status$/);
+    expect(lines[1]).toMatch(/^tenant-002\s+revenue\s+week\s+8\s+8\s/);
+    // Cohort months intersecting [Jan 6, Mar 3): January, February and March.
+    expect(lines[2]).toMatch(/^tenant-002\s+cohorts\s+month\s+3\s+\d+\s/);
+    expect(lines[3]).toMatch(/^tenant-002\s+tournaments\s+week\s+8\s+8\s/);
+    expect(r.stdout).toMatch(/1 tenant\(s\), 3 aggregation\(s\), \d+ rows written, 0 failed/);
+  });
+
+  it('without --local: a usage error (exit 2) saying the queued mode is not there yet', async () => {
+    const r = await runCli(['aggregate', '--type', 'revenue', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02'], { env: { DATABASE_URL: t.url } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--local/);
+    expect(r.stderr).toMatch(/queued/);
+  });
+
+  it.each([
+    ['--type', ['--type', 'money', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
+    ['--period-type', ['--type', 'revenue', '--period-type', 'hour', '--from', '2025-02-01', '--to', '2025-02-02']],
+    ['--from', ['--type', 'revenue', '--period-type', 'day', '--from', '2025-02-30', '--to', '2025-03-02']],
+    ['--to', ['--type', 'revenue', '--period-type', 'day', '--from', '2025-02-05', '--to', '2025-02-01']],
+    ['--to', ['--type', 'revenue', '--period-type', 'day', '--from', '2020-01-01', '--to', '2025-01-01']], // over 1000 periods
+    ['--tenant', ['--type', 'revenue', '--tenant', 'nobody', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
+    ['--tenant', ['--type', 'revenue', '--tenant', 'tenant-zzz-suspended', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
+    ['--as-of', ['--type', 'cohorts', '--tenant', 'tenant-001', '--period-type', 'month', '--from', '2025-02-01', '--to', '2025-03-01', '--as-of', 'tomorrow']],
+    ['--type', ['--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']], // missing
+  ])('a bad %s exits 2 naming the flag', async (flag, args) => {
+    const r = await runInProcess(registerAggregateCommand, ['aggregate', '--local', ...args], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(flag);
+    expect(r.stdout).not.toMatch(/ok$/m);
+  });
+});
