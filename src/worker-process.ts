@@ -1,5 +1,6 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createActivities, systemClock } from './activities';
+import { createPlanningActivities } from './activities/planning';
 import type { Config } from './config';
 import { createDb } from './db/client';
 import type { Logger } from './logger';
@@ -12,18 +13,29 @@ export interface WorkerProcess {
   shutdown(): Promise<void>;
 }
 
+export interface WorkerProcessOptions {
+  /** Extra activity interceptors (tests use one to log executions). @defaultValue [] */
+  activityInterceptors?: ActivityInterceptorsFactory[];
+}
+
 /**
  * The composition root of the worker process: builds Prisma, the Temporal connection and the
- * worker, and owns one ordered shutdown on SIGTERM/SIGINT.
+ * worker (the workflow bundle, the activities from their factories with Prisma and a logger
+ * injected), and owns one ordered shutdown on SIGTERM/SIGINT.
  */
-export async function startWorkerProcess(config: Config, logger: Logger): Promise<WorkerProcess> {
+export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const activityLogger = logger.child({ component: 'activities' });
   const worker = await createTemporalWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ db, clock: systemClock, logger: logger.child({ component: 'activities' }) }),
+    activities: {
+      ...createActivities({ db, clock: systemClock, logger: activityLogger }),
+      ...createPlanningActivities({ db, logger: activityLogger }),
+    },
+    activityInterceptors: options.activityInterceptors,
   });
   const running = worker.run();
   let stopping: Promise<void> | undefined;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index';
 import type { AggregateTenantInput } from '../src/activities/types';
 import { InvalidInputError, NON_RETRYABLE_ERROR_TYPES, UnknownTenantError } from '../src/errors';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { activity, cohortRows, org, payment, revenueRows, user } from './helpers/fixtures';
 import { fixedClock, silentLogger } from './helpers/service';
@@ -11,7 +11,7 @@ let t: TestDatabase;
 let activities: ReturnType<typeof createActivities>;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('act');
+  t = await createTestDatabase('act');
   await org(t.pool, 'beta', 'UTC');
   await org(t.pool, 'alpha', 'Asia/Kolkata');
   await org(t.pool, 'Zeta', 'UTC');

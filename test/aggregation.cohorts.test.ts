@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { activity, cohortRows, org, user } from './helpers/fixtures';
 import { testService } from './helpers/service';
@@ -13,7 +13,7 @@ let t: TestDatabase;
 const asOf = '2025-04-15T12:00:00Z';
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('coh');
+  t = await createTestDatabase('coh');
   const q = t.pool;
   await org(q, 'co', 'Europe/Berlin');
   await user(q, 'co', 'u0', '2024-12-31T22:59:00Z'); // Dec 31 23:59 CET: December cohort, outside the range

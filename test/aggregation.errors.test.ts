@@ -10,7 +10,7 @@ import {
   TransientDatabaseError,
   UnknownTenantError,
 } from '../src/errors';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { org, payment, user } from './helpers/fixtures';
 import { testService } from './helpers/service';
@@ -18,7 +18,7 @@ import { testService } from './helpers/service';
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('err');
+  t = await createTestDatabase('err');
   await org(t.pool, 'live', 'UTC');
   await org(t.pool, 'paused', 'UTC', 'suspended');
   await org(t.pool, 'gone', 'UTC', 'deleted');

@@ -9,7 +9,7 @@ import { tournamentsUpsert } from '../src/db/sql/tournaments';
 import type { Prisma } from '../src/generated/prisma/client';
 import { generateTenant } from '../src/seed/generate';
 import { BatchWriter } from '../src/seed/writer';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 
 // EXPLAIN of each metric's statement: every raw-table read must be an index scan whose
@@ -32,7 +32,7 @@ const RAW_TABLES = new Set(['users', 'user_activity', 'subscriptions', 'payments
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('expl');
+  t = await createTestDatabase('expl');
   const client = await t.pool.connect();
   try {
     const writer = new BatchWriter(client);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { activity, cohortRows, org, payment, player, refund, revenueRows, tournament, tournamentRows, user } from './helpers/fixtures';
 import { testService } from './helpers/service';
@@ -8,7 +8,7 @@ let t: TestDatabase;
 const asOf = '2025-02-15T00:00:00Z';
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('idem');
+  t = await createTestDatabase('idem');
   const q = t.pool;
   await org(q, 'idem', 'UTC');
   await payment(q, 'idem', { id: 'p1', amountCents: 1000, status: 'succeeded', createdAt: '2025-01-05T10:00:00Z' });

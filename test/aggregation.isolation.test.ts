@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../src/seed/prng';
 import { SEED_TABLES, type RowSink, type SeedRow, type SeedTable } from '../src/seed/tables';
 import { BatchWriter } from '../src/seed/writer';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { cohortRows, revenueRows, tournamentRows } from './helpers/fixtures';
 import { writeRandomTenant } from './helpers/random-raw';
@@ -65,10 +65,10 @@ beforeAll(async () => {
     await writeRandomTenant(createRng(2024), sink, tenant.id, tenant.zone);
     data.set(tenant.id, sink);
   }
-  together = await createAggregationTestDatabase('isoall');
+  together = await createTestDatabase('isoall');
   await write(together, [...data.values()]);
   for (const tenant of TENANTS) {
-    const t = await createAggregationTestDatabase('isoone');
+    const t = await createTestDatabase('isoone');
     await write(t, [data.get(tenant.id)!]);
     alone.set(tenant.id, t);
   }

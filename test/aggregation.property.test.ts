@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { generateTenant, type GenerateOptions } from '../src/seed/generate';
 import { createRng, deriveSeed } from '../src/seed/prng';
 import { BatchWriter } from '../src/seed/writer';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { cohortRows, revenueRows, tournamentRows } from './helpers/fixtures';
 import { loadRaw, oracleCohorts, oracleRevenue, oracleTournaments, type OraclePeriodType } from './helpers/oracle';
@@ -60,7 +60,7 @@ async function checkTenant(tenantId: string, asOf: string, ranges = RANGES, coho
 }
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('prop');
+  t = await createTestDatabase('prop');
 });
 afterAll(async () => {
   await t?.drop();

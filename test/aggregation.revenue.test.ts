@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { org, payment, refund, revenueRows, subscription } from './helpers/fixtures';
 import { testService } from './helpers/service';
@@ -9,7 +9,7 @@ import { testService } from './helpers/service';
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('rev');
+  t = await createTestDatabase('rev');
 });
 afterAll(async () => {
   await t?.drop();

@@ -6,7 +6,7 @@ import { connectionStringOf, schemaOf } from '../src/db/client';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createRng } from '../src/seed/prng';
 import { BatchWriter } from '../src/seed/writer';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { writeRandomTenant } from './helpers/random-raw';
 import { fixedClock, silentLogger, testService } from './helpers/service';
@@ -19,7 +19,7 @@ let counted: PrismaClient;
 const statements: string[] = [];
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('stmt');
+  t = await createTestDatabase('stmt');
   const client = await t.pool.connect();
   try {
     const writer = new BatchWriter(client);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { org, payment, player, tournament, tournamentRows, user } from './helpers/fixtures';
 import { testService } from './helpers/service';
@@ -12,7 +12,7 @@ import { testService } from './helpers/service';
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('tour');
+  t = await createTestDatabase('tour');
   const q = t.pool;
   await org(q, 'cup', 'America/New_York');
   await org(q, 'other', 'America/New_York');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregateSummary } from '../src/activities/types';
 import { generateTenant } from '../src/seed/generate';
 import { BatchWriter } from '../src/seed/writer';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import { registerAggregateCommand } from '../src/cli/aggregate';
 import { runCli } from './helpers/cli';
 import { runInProcess } from './helpers/cli-in-process';
@@ -13,7 +13,7 @@ import { loadRaw, oracleRevenue } from './helpers/oracle';
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('cliagg');
+  t = await createTestDatabase('cliagg');
   const client = await t.pool.connect();
   try {
     const writer = new BatchWriter(client);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregationTestDatabase } from './helpers/aggregation-db';
+import { createTestDatabase } from './helpers/db';
 import { registerSeedCommand } from '../src/cli/seed';
 import { runCli } from './helpers/cli';
 import { runInProcess } from './helpers/cli-in-process';
@@ -8,7 +8,7 @@ import type { TestDatabase } from './helpers/db';
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createAggregationTestDatabase('cliseed');
+  t = await createTestDatabase('cliseed');
 });
 
 afterAll(async () => {

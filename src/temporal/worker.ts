@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import { autoHeartbeat, reportAttempts } from './activity-interceptors';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -22,7 +23,12 @@ export interface TemporalWorkerOptions {
   activities: Activities;
   /** @defaultValue 20 */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Extra activity interceptors, after the built-in heartbeat and attempt reporting. @defaultValue [] */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
+
+/** Activities whose outcome the workflows report with an attempt count. */
+const ATTEMPT_REPORTING_ACTIVITIES = ['aggregateTenant'] as const;
 
 export async function createTemporalWorker(options: TemporalWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -32,5 +38,8 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     workflowBundle: await workflowBundle(),
     activities: options.activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    interceptors: {
+      activity: [autoHeartbeat, reportAttempts(ATTEMPT_REPORTING_ACTIVITIES), ...(options.activityInterceptors ?? [])],
+    },
   });
 }

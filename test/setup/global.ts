@@ -1,4 +1,5 @@
 import { access, constants } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/paths';
@@ -8,7 +9,21 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalTestServerPath: string;
+    /** Base URL of the dev server's Web UI (e.g. http://127.0.0.1:41234). */
+    temporalUiUrl: string;
   }
+}
+
+/** A TCP port free on loopback right now (the UI binds it moments later). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function requireExecutable(path: string, what: string): Promise<void> {
@@ -30,18 +45,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const existing = process.env.TEMPORAL_ADDRESS;
   if (existing) {
     project.provide('temporalAddress', existing);
+    project.provide('temporalUiUrl', process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233');
     return async () => {};
   }
   await requireExecutable(TEMPORAL_CLI, 'The Temporal CLI');
+  // An explicit UI port: the default (server port + 1000) may be taken or past 65535.
+  const uiPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
       ui: true,
+      uiPort,
       searchAttributes: [...SEARCH_ATTRIBUTES],
       log: { format: 'pretty', level: 'warn' },
     },
   });
   project.provide('temporalAddress', env.address);
+  project.provide('temporalUiUrl', `http://localhost:${uiPort}`);
   return async () => {
     await env.teardown();
   };

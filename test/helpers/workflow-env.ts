@@ -1,0 +1,73 @@
+import proto, { type temporal } from '@temporalio/proto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { inject } from 'vitest';
+import { createActivities, systemClock, type Activities } from '../../src/activities';
+import { createPlanningActivities } from '../../src/activities/planning';
+import type { Db } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+
+const { EventType, IndexedValueType } = proto.temporal.api.enums.v1;
+export { EventType };
+
+type History = temporal.api.history.v1.IHistory;
+
+/**
+ * The time-skipping test server (from the path global setup provides), with the project's custom
+ * search attributes registered so workflows can set them as they do on the dev server.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
+  });
+  const types = { KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, INT: IndexedValueType.INDEXED_VALUE_TYPE_INT } as const;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, types[k.type as keyof typeof types]])),
+  });
+  return env;
+}
+
+/** The real activities (aggregation and planning) over `db`, with `overrides` spread over them as Temporal's testing guide does. */
+export function activitiesWith(db: Db, overrides: Partial<Activities> = {}): Activities {
+  const logger = createLogger('silent');
+  return { ...createActivities({ db, clock: systemClock, logger }), ...createPlanningActivities({ db, logger }), ...overrides };
+}
+
+/** Every run of a workflow id, oldest first, following continue-as-new links back from the latest run. */
+export async function runsOf(client: Client, workflowId: string): Promise<{ runId: string; history: History }[]> {
+  const runs: { runId: string; history: History }[] = [];
+  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.unshift({ runId, history });
+    const started: temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | null | undefined = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    runId = started?.continuedExecutionRunId || undefined;
+  }
+  return runs;
+}
+
+export function eventsOf(history: History, type: temporal.api.enums.v1.EventType): temporal.api.history.v1.IHistoryEvent[] {
+  return (history.events ?? []).filter((e) => e.eventType === type);
+}
+
+/** Ids of the child workflows a history started. */
+export function childIdsOf(history: History): string[] {
+  return eventsOf(history, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED).map(
+    (e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId!,
+  );
+}
+
+/** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export type { WorkflowHandle };

@@ -1,0 +1,55 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { workflowBundle } from '../src/temporal/worker';
+import { EventType, eventsOf } from './helpers/workflow-env';
+
+// Histories recorded from earlier versions of the workflows (test/fixtures/histories, written by
+// record.ts there) must replay against today's code: a change that would break running
+// workflows (a non-determinism error) fails here before it reaches a worker.
+
+const DIR = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
+const { History } = proto.temporal.api.history.v1;
+
+type Recorded = { file: string; workflowId: string; history: proto.temporal.api.history.v1.History };
+let recorded: Recorded[];
+
+beforeAll(async () => {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+  recorded = await Promise.all(
+    files.map(async (file) => {
+      const { workflowId, history } = JSON.parse(await readFile(`${DIR}${file}`, 'utf8')) as { workflowId: string; history: object };
+      return { file, workflowId, history: History.fromObject(history) };
+    }),
+  );
+});
+
+describe('recorded aggregation histories', () => {
+  it('cover both workflows, retries, continue-as-new, cancellation and resumption', () => {
+    const started = (r: Recorded) => r.history.events[0]!.workflowExecutionStartedEventAttributes!;
+    expect(new Set(recorded.map((r) => started(r).workflowType!.name))).toEqual(new Set(['aggregationWorkflow', 'aggregationChunkWorkflow']));
+    expect(recorded.some((r) => started(r).continuedExecutionRunId)).toBe(true);
+    expect(recorded.filter((r) => eventsOf(r.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED).length > 0).map((r) => r.file)).toEqual([
+      'cancelled.chunk-1.run-1.json',
+      'cancelled.parent.run-1.json',
+    ]);
+    const activityTypes = new Set(recorded.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)));
+    expect(activityTypes).toEqual(new Set(['partitionTenants', 'planPartition', 'aggregateTenant', 'recordCompletedChunks', 'forgetCompletedChunks']));
+    const attempts = recorded.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes!.attempt));
+    expect(Math.max(...attempts.map(Number))).toBe(3);
+  });
+
+  it('replay against the current workflow code without non-determinism errors', async () => {
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, recorded.map(({ workflowId, history }) => ({ workflowId, history })));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const r of results) {
+      replayed += 1;
+      if (r.error) failures.push(`${r.workflowId} (${r.runId}): ${String(r.error)}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(recorded.length);
+  });
+});
