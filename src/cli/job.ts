@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+import type { JobsOptions } from 'bullmq';
+import { QueueValidationError } from '../errors/queue-validation-error';
+import { createLogger } from '../logger';
+import { AnalyticsQueue, DEFAULT_QUEUE_NAME, JOB_NAMES, type JobName } from '../queue';
+import { intOption } from './options';
+import { printJson } from './output';
+import { configFromEnv, UsageError } from './program';
+
+export interface QueueFlags {
+  queue: string;
+  json?: boolean;
+}
+
+/** Opens the queue named by --queue for one command and always closes it. */
+export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue) => Promise<T>): Promise<T> {
+  const config = configFromEnv();
+  const queue = new AnalyticsQueue({ config, queueName: flags.queue, logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
+  try {
+    await queue.ready();
+    return await fn(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** The common --queue flag. */
+export function queueOption(command: Command): Command {
+  return command.option('--queue <name>', 'BullMQ queue name', DEFAULT_QUEUE_NAME);
+}
+
+interface AddFlags extends QueueFlags {
+  data: string;
+  jobId?: string;
+  delay?: string;
+  priority?: string;
+  attempts?: string;
+}
+
+function parseData(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`--data must be JSON (${(err as Error).message})`);
+  }
+}
+
+export function registerJobCommands(program: Command): void {
+  const job = program.command('job').description('add, inspect and cancel jobs on the BullMQ queue (the bridge worker runs them as workflows)');
+
+  queueOption(
+    job
+      .command('add')
+      .description(`validate and enqueue a job: ${JOB_NAMES.join(', ')}`)
+      .argument('<name>', `job type: ${JOB_NAMES.join(', ')}`)
+      .requiredOption('--data <json>', 'the payload, e.g. \'{"type":"revenue","tenantId":"org_123"}\'')
+      .option('--job-id <id>', 'job id (default: a random UUID); adding an id that exists starts nothing new')
+      .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
+      .option('--priority <n>', 'BullMQ priority, 1 (highest) to 2097152')
+      .option('--attempts <n>', 'attempts of the job as a whole (default 3)')
+      .option('--json', 'print the job as JSON'),
+  ).action(async (name: string, flags: AddFlags) => {
+    if (!(JOB_NAMES as string[]).includes(name)) throw new UsageError(`unknown job type ${JSON.stringify(name)} (expected one of ${JOB_NAMES.join(', ')})`);
+    const data = parseData(flags.data);
+    const opts: JobsOptions = {};
+    if (flags.jobId !== undefined) opts.jobId = flags.jobId;
+    if (flags.delay !== undefined) opts.delay = intOption('--delay', flags.delay);
+    if (flags.priority !== undefined) opts.priority = intOption('--priority', flags.priority, { min: 1, max: 2_097_152 });
+    if (flags.attempts !== undefined) opts.attempts = intOption('--attempts', flags.attempts, { min: 1, max: 100 });
+    const added = await withQueue(flags, async (queue) => {
+      try {
+        const j = await queue.addJob(name as JobName, data as never, opts);
+        return { jobId: j.id!, name, queue: queue.name, data: j.data as unknown, opts: j.opts };
+      } catch (err) {
+        if (err instanceof QueueValidationError) throw new UsageError(err.message);
+        throw err;
+      }
+    });
+    if (flags.json) printJson(added);
+    else console.log(`added ${name} job ${added.jobId} to queue ${added.queue}`);
+  });
+
+  queueOption(
+    job
+      .command('show')
+      .description('a job\'s state, progress, result or error, and its log')
+      .argument('<jobId>', 'job id')
+      .option('--json', 'print JSON'),
+  ).action(async (jobId: string, flags: QueueFlags) => {
+    const shown = await withQueue(flags, async (queue) => {
+      const j = await queue.getJob(jobId);
+      if (!j) return undefined;
+      const { logs } = await queue.queue.getJobLogs(jobId);
+      return {
+        jobId,
+        name: j.name,
+        state: await j.getState(),
+        data: j.data as unknown,
+        progress: j.progress,
+        attemptsMade: j.attemptsMade,
+        returnvalue: j.returnvalue as unknown,
+        failedReason: j.failedReason ?? null,
+        logs,
+      };
+    });
+    if (!shown) {
+      process.exitCode = 1;
+      console.error(`no job ${jobId} in queue ${flags.queue}`);
+      return;
+    }
+    if (flags.json) return printJson(shown);
+    console.log(
+      [
+        `job        ${shown.jobId} (${shown.name})`,
+        `state      ${shown.state}, ${shown.attemptsMade} attempt(s) made`,
+        `data       ${JSON.stringify(shown.data)}`,
+        `progress   ${JSON.stringify(shown.progress)}`,
+        shown.failedReason ? `error      ${shown.failedReason}` : `result     ${JSON.stringify(shown.returnvalue)}`,
+        'log',
+        ...shown.logs.map((l) => `  ${l}`),
+      ].join('\n'),
+    );
+  });
+
+  queueOption(
+    job
+      .command('cancel')
+      .description('remove a job that has not started, or cancel the workflow of a running one (the job then fails as cancelled, no retries)')
+      .argument('<jobId>', 'job id')
+      .option('--json', 'print JSON'),
+  ).action(async (jobId: string, flags: QueueFlags) => {
+    const r = await withQueue(flags, (queue) => queue.cancelJob(jobId));
+    if (flags.json) return printJson(r);
+    if (r.state === 'unknown') {
+      process.exitCode = 1;
+      console.error(`no job ${jobId} in queue ${flags.queue}`);
+      return;
+    }
+    const did = [r.removed ? 'removed from the queue' : '', r.workflowCancelled ? 'workflow cancelled' : ''].filter(Boolean).join(', ');
+    console.log(`job ${jobId} (${r.state}): ${did || 'nothing to cancel'}`);
+  });
+}

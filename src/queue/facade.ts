@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { Queue, type ConnectionOptions, type Job, type JobsOptions, type JobType } from 'bullmq';
+import { QueueValidationError } from '../errors/queue-validation-error';
+import { createLogger, type Logger } from '../logger';
+import { createBridgeWorker, type BridgeWorker } from './bridge';
+import { DeadLetterQueue, type DeadLetterEntry, type RetryOutcome } from './dead-letter';
+import { probePostgres, probeRedis, probeTemporal, withTimeout, type HealthReport } from './health';
+import { workflowIdFor } from './job-types';
+import { getQueueMetrics, type QueueMetrics } from './metrics';
+import { resolveQueueOptions, type BridgeOptions, type QueueOptions, type QueueOptionsInput } from './options';
+import { isJobName, validateJob, type JobData, type JobName } from './schemas';
+
+/** A job for {@link AnalyticsQueue.addBulk}. */
+export interface BulkJob<N extends JobName = JobName> {
+  name: N;
+  data: JobData[N];
+  opts?: JobsOptions;
+}
+
+export interface CleanResult {
+  /** Ids of the completed jobs removed. */
+  completed: string[];
+  /** Ids of the failed jobs removed. */
+  failed: string[];
+}
+
+export interface CancelResult {
+  jobId: string;
+  /** The job's state when cancelled; `unknown` when there was no such job. */
+  state: JobType | 'unknown';
+  /** The job was removed from the queue (it had not started, or waited for a retry). */
+  removed: boolean;
+  /** Its workflow was running and has been asked to cancel (the bridge then fails an active job as cancelled). */
+  workflowCancelled: boolean;
+}
+
+/**
+ * The BullMQ-compatible facade over one queue: add jobs (validated, with the project's default
+ * options), read metrics and health, clean, cancel, manage the dead-letter queue, and create the
+ * bridge worker that runs each job as a Temporal workflow.
+ */
+export class AnalyticsQueue {
+  readonly options: QueueOptions;
+  readonly queue: Queue;
+  readonly deadLetters: DeadLetterQueue;
+  private readonly logger: Logger;
+  private readonly connection: ConnectionOptions;
+  private temporal: Promise<{ connection: Connection; client: Client }> | undefined;
+  private readonly bridges = new Set<BridgeWorker>();
+  private closing: Promise<void> | undefined;
+  private readying: Promise<unknown> | undefined;
+
+  constructor(input: QueueOptionsInput) {
+    this.options = resolveQueueOptions(input);
+    this.logger = (this.options.logger ?? createLogger('silent')).child({ component: 'queue', queue: this.options.queueName });
+    const { redis, prefix } = this.options;
+    this.connection = { host: redis.host, port: redis.port, password: redis.password, db: redis.db };
+    this.queue = new Queue(this.options.queueName, { connection: this.connection, prefix });
+    // Without a listener a connection error would be thrown as an unhandled 'error' event.
+    this.queue.on('error', (err) => this.logger.warn({ err }, 'queue connection error'));
+    this.deadLetters = new DeadLetterQueue(this.queue, this.connection, prefix, this.logger);
+  }
+
+  get name(): string {
+    return this.options.queueName;
+  }
+
+  /** Resolves once the Redis connections of the queue and its dead-letter queue are up. */
+  async ready(): Promise<this> {
+    this.readying ??= Promise.all([this.queue.waitUntilReady(), this.deadLetters.queue.waitUntilReady()]);
+    await this.readying;
+    return this;
+  }
+
+  /** Merges the job's options over the defaults and gives it an id when it has none. */
+  private jobOptions(opts: JobsOptions | undefined): JobsOptions {
+    const d = this.options.jobDefaults;
+    return {
+      attempts: d.attempts,
+      backoff: d.backoff,
+      removeOnComplete: d.removeOnComplete,
+      removeOnFail: d.removeOnFail,
+      ...opts,
+      // A random id, not BullMQ's counter: workflow ids derive from job ids, and a counter starts
+      // again at 1 when a queue is obliterated, which would attach new jobs to old workflows.
+      jobId: opts?.jobId ?? randomUUID(),
+    };
+  }
+
+  /**
+   * Validates the payload against its job type's schema and enqueues it. Throws
+   * {@link QueueValidationError} (naming the field and the value) before anything is enqueued.
+   * A `jobId` already in the queue returns that job and starts nothing new.
+   */
+  async addJob<N extends JobName>(name: N, data: JobData[N], opts?: JobsOptions): Promise<Job> {
+    const payload = validateJob(name, data);
+    const job = await this.queue.add(name, payload, this.jobOptions(opts));
+    this.logger.debug({ jobId: job.id, name }, 'job added');
+    return job;
+  }
+
+  /** Validates every job first; one bad payload rejects the batch and nothing is enqueued. */
+  async addBulk(jobs: BulkJob[]): Promise<Job[]> {
+    const payloads = jobs.map((job, index) => {
+      try {
+        return validateJob(job.name, job.data);
+      } catch (err) {
+        if (!(err instanceof QueueValidationError)) throw err;
+        throw new QueueValidationError(
+          err.jobName,
+          err.issues.map((i) => ({ ...i, field: `jobs[${index}].${i.field}` })),
+          { cause: err },
+        );
+      }
+    });
+    return this.queue.addBulk(jobs.map((job, i) => ({ name: job.name, data: payloads[i], opts: this.jobOptions(job.opts) })));
+  }
+
+  /**
+   * Adds a job under `jobId` unless a job with that id exists; tells which. The schedules use it,
+   * so a doubled trigger enqueues nothing new.
+   */
+  async addJobOnce<N extends JobName>(name: N, data: JobData[N], jobId: string, opts?: JobsOptions): Promise<{ job: Job; created: boolean }> {
+    const existing = await this.queue.getJob(jobId);
+    if (existing) return { job: existing, created: false };
+    const job = await this.addJob(name, data, { ...opts, jobId });
+    // A concurrent add of the same id may have won since the check: BullMQ then kept its job,
+    // whose timestamp is not ours (unless both were created in the same millisecond).
+    const stored = await this.queue.getJob(jobId);
+    return { job, created: stored === undefined || stored.timestamp === job.timestamp };
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    return this.queue.getJob(jobId);
+  }
+
+  async getQueueMetrics(): Promise<QueueMetrics> {
+    return getQueueMetrics(this.queue);
+  }
+
+  /** Probes Redis, Temporal and Postgres (each within `healthTimeoutMs`) and reads the metrics. */
+  async healthCheck(): Promise<HealthReport> {
+    const { redis, temporal, databaseUrl, healthTimeoutMs } = this.options;
+    const [r, t, p] = await Promise.all([
+      probeRedis(redis, healthTimeoutMs),
+      probeTemporal(temporal, healthTimeoutMs),
+      probePostgres(databaseUrl, healthTimeoutMs),
+    ]);
+    let metrics: QueueMetrics | null = null;
+    if (r.healthy) {
+      metrics = await withTimeout('queue metrics', healthTimeoutMs, () => this.getQueueMetrics()).catch(() => null);
+    }
+    return { healthy: r.healthy && t.healthy && p.healthy, checkedAt: new Date().toISOString(), metrics, redis: r, temporal: t, postgres: p };
+  }
+
+  /**
+   * Removes completed and failed jobs that finished more than `graceMs` ago. Waiting, active,
+   * delayed and paused jobs, younger finished jobs and the dead-letter queue are left alone.
+   */
+  async cleanQueue(graceMs: number): Promise<CleanResult> {
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`cleanQueue: graceMs must be a non-negative number, got ${graceMs}`);
+    const completed = await this.queue.clean(graceMs, 0, 'completed');
+    const failed = await this.queue.clean(graceMs, 0, 'failed');
+    this.logger.info({ graceMs, completed: completed.length, failed: failed.length }, 'queue cleaned');
+    return { completed, failed };
+  }
+
+  /**
+   * Cancels a job: removes it if it has not started (or waits for a retry) and cancels its
+   * workflow if one is running. An active job's bridge then fails it as cancelled, without retries.
+   */
+  async cancelJob(jobId: string): Promise<CancelResult> {
+    const job = await this.queue.getJob(jobId);
+    const state = job ? ((await job.getState()) as JobType | 'unknown') : 'unknown';
+    let removed = false;
+    if (job && state !== 'active' && state !== 'completed' && state !== 'failed') {
+      try {
+        await job.remove();
+        removed = true;
+      } catch (err) {
+        // A bridge took it meanwhile: cancelling the workflow below is what stops it.
+        this.logger.debug({ err, jobId }, 'job not removed');
+      }
+    }
+    let workflowCancelled = false;
+    if (job && isJobName(job.name) && state !== 'completed' && state !== 'failed') {
+      const client = await this.temporalClient();
+      const handle = client.workflow.getHandle(workflowIdFor(job.name, jobId));
+      try {
+        if ((await handle.describe()).status.name === 'RUNNING') {
+          await handle.cancel();
+          workflowCancelled = true;
+        }
+      } catch (err) {
+        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+      }
+    }
+    return { jobId, state, removed, workflowCancelled };
+  }
+
+  /** Dead-letter entries, oldest first. */
+  listDeadLetters(start = 0, end = -1): Promise<DeadLetterEntry[]> {
+    return this.deadLetters.list(start, end);
+  }
+
+  /** Enqueues dead-lettered jobs again (same id, payload and options; fresh attempts). */
+  async retryDeadLetters(jobIds: string[] | 'all'): Promise<RetryOutcome[]> {
+    const ids = jobIds === 'all' ? (await this.deadLetters.list()).map((e) => e.jobId) : jobIds;
+    const requeue = {
+      validate: (name: string, data: unknown) => void validateJob(name, data),
+      add: (name: string, data: unknown, opts: JobsOptions) => this.addJob(name as JobName, data as never, opts),
+    };
+    const outcomes: RetryOutcome[] = [];
+    for (const jobId of ids) outcomes.push(await this.deadLetters.retry(jobId, requeue));
+    return outcomes;
+  }
+
+  /** Removes dead-letter entries (and the failed jobs they came from). Returns the ids removed. */
+  purgeDeadLetters(jobIds: string[] | 'all'): Promise<string[]> {
+    return this.deadLetters.purge(jobIds);
+  }
+
+  /** The Temporal client the bridge and cancellations use, connected on first use. */
+  temporalClient(): Promise<Client> {
+    this.temporal ??= (async () => {
+      const connection = await Connection.connect({ address: this.options.temporal.address });
+      return { connection, client: new Client({ connection, namespace: this.options.temporal.namespace }) };
+    })();
+    const pending = this.temporal;
+    pending.catch(() => {
+      // A failed connect is not cached: the next call tries again.
+      if (this.temporal === pending) this.temporal = undefined;
+    });
+    return pending.then((t) => t.client);
+  }
+
+  /**
+   * Creates a bridge worker: a BullMQ Worker on this queue that runs each job as its Temporal
+   * workflow. It starts at once; close it (or closeQueue()) to stop it.
+   */
+  async createWorker(overrides: Partial<BridgeOptions> = {}): Promise<BridgeWorker> {
+    const client = await this.temporalClient();
+    const options = { ...this.options.bridge, ...overrides, limiter: { ...this.options.bridge.limiter, ...overrides.limiter } };
+    const bridge = createBridgeWorker({
+      queueName: this.options.queueName,
+      prefix: this.options.prefix,
+      connection: this.connection,
+      client,
+      taskQueue: this.options.temporal.taskQueue,
+      options,
+      deadLetters: this.deadLetters,
+      logger: this.logger.child({ component: 'bridge' }),
+    });
+    this.bridges.add(bridge);
+    await bridge.worker.waitUntilReady();
+    const close = bridge.close.bind(bridge);
+    return {
+      worker: bridge.worker,
+      close: async () => {
+        this.bridges.delete(bridge);
+        await close();
+      },
+    };
+  }
+
+  /** Closes, in order: bridge workers (their jobs go back to wait), the queues, the Temporal connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // BullMQ cannot close a connection that is still being set up (its failed set-up is then
+      // reported as an 'error' event nobody listens to any more): let them finish first.
+      await Promise.race([this.ready().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      await Promise.all([...this.bridges].map((b) => b.close()));
+      this.bridges.clear();
+      await this.deadLetters.close();
+      await this.queue.close();
+      const temporal = await this.temporal?.catch(() => undefined);
+      await temporal?.connection.close();
+    })();
+    return this.closing;
+  }
+}
+
+/** A facade over the queue `options` describe (defaults filled in); wait for {@link AnalyticsQueue.ready} before timing-sensitive use. */
+export function createQueue(input: QueueOptionsInput): AnalyticsQueue {
+  return new AnalyticsQueue(input);
+}

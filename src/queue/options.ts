@@ -1,0 +1,139 @@
+import type { BackoffOptions, KeepJobs } from 'bullmq';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+
+// Every knob of the facade and the bridge, with the defaults of DESIGN.md ("Jobs"). A composition
+// root resolves these once ({@link resolveQueueOptions}) and passes them down.
+
+/** Where BullMQ keeps the queue. */
+export interface RedisConnection {
+  host: string;
+  port: number;
+  password?: string | undefined;
+  /** @defaultValue 0 */
+  db?: number;
+}
+
+/** Defaults applied to every job `addJob` enqueues; a job's own options win. */
+export interface JobDefaults {
+  /**
+   * Attempts of the job as a whole (each attempt starts or re-attaches to the job's workflow).
+   * Per-tenant retries happen inside the workflow, under each activity's own retry policy.
+   * @defaultValue 3
+   */
+  attempts: number;
+  /** Delay before attempt 2, 3, … @defaultValue `{ type: 'exponential', delay: 5000 }` (5 s, then 10 s) */
+  backoff: BackoffOptions;
+  /** Completed jobs kept, by age in seconds and by count. @defaultValue `{ age: 86400, count: 1000 }` (24 h, 1000 jobs) */
+  removeOnComplete: KeepJobs;
+  /** Failed jobs kept, by age in seconds and by count. @defaultValue `{ age: 604800, count: 5000 }` (7 days, 5000 jobs) */
+  removeOnFail: KeepJobs;
+}
+
+/** The bridge worker: the BullMQ Worker that turns jobs into Temporal workflows. */
+export interface BridgeOptions {
+  /** Jobs (hence workflows) one bridge worker follows at once. @defaultValue 5 */
+  concurrency: number;
+  /** Rate limit on jobs started, per `durationMs`, across all bridge workers of the queue. @defaultValue `{ max: 10, durationMs: 1000 }` */
+  limiter: { max: number; durationMs: number };
+  /** How often a running workflow's `progress` query is mirrored into the job. @defaultValue 1000 */
+  progressPollMs: number;
+  /**
+   * How long a bridge's lock on a job lasts without renewal; a bridge that dies mid-job leaves
+   * the job to be re-attached after this. @defaultValue 30000
+   */
+  lockDurationMs: number;
+  /** How often bridges look for jobs whose lock expired (stalled jobs). @defaultValue 30000 */
+  stalledIntervalMs: number;
+  /** Stalls after which a job fails instead of being re-attached. @defaultValue 1 */
+  maxStalledCount: number;
+  /** How often failed jobs missing from the dead-letter queue are swept into it (crash safety net). @defaultValue 60000 */
+  deadLetterSweepMs: number;
+}
+
+export interface QueueOptions {
+  /** BullMQ queue name; the dead-letter queue is `<queueName>-dead-letter`. @defaultValue analytics */
+  queueName: string;
+  /** BullMQ key prefix in Redis. @defaultValue bull */
+  prefix: string;
+  redis: RedisConnection;
+  temporal: {
+    address: string;
+    namespace: string;
+    /** Task queue the workflows are started on (where the Temporal workers poll). */
+    taskQueue: string;
+  };
+  /** Postgres, for healthCheck(). */
+  databaseUrl: string;
+  jobDefaults: JobDefaults;
+  bridge: BridgeOptions;
+  /** Longest a healthCheck() probe of Redis, Temporal or Postgres may take. @defaultValue 2000 */
+  healthTimeoutMs: number;
+  logger: Logger | undefined;
+}
+
+/** Options as callers pass them: everything but the connections optional, nested objects partial. */
+export type QueueOptionsInput = Partial<Omit<QueueOptions, 'jobDefaults' | 'bridge' | 'redis' | 'temporal' | 'databaseUrl'>> & {
+  /** Connections come from here unless given explicitly. */
+  config?: Pick<Config, 'redis' | 'temporal' | 'databaseUrl'>;
+  redis?: RedisConnection;
+  temporal?: QueueOptions['temporal'];
+  databaseUrl?: string;
+  jobDefaults?: Partial<JobDefaults>;
+  bridge?: Partial<BridgeOptions>;
+};
+
+export const DEFAULT_QUEUE_NAME = 'analytics';
+
+const HOUR_SECONDS = 60 * 60;
+
+export const JOB_DEFAULTS: JobDefaults = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 24 * HOUR_SECONDS, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * HOUR_SECONDS, count: 5_000 },
+};
+
+export const BRIDGE_DEFAULTS: BridgeOptions = {
+  concurrency: 5,
+  limiter: { max: 10, durationMs: 1_000 },
+  progressPollMs: 1_000,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 1,
+  deadLetterSweepMs: 60_000,
+};
+
+export const QUEUE_DEFAULTS = {
+  queueName: DEFAULT_QUEUE_NAME,
+  prefix: 'bull',
+  healthTimeoutMs: 2_000,
+} as const;
+
+/** Fills in every default; connections come from `input` or else from `input.config`. */
+export function resolveQueueOptions(input: QueueOptionsInput): QueueOptions {
+  const redis = input.redis ?? input.config?.redis;
+  const temporal = input.temporal ?? input.config?.temporal;
+  const databaseUrl = input.databaseUrl ?? input.config?.databaseUrl;
+  if (!redis || !temporal || databaseUrl === undefined) {
+    throw new TypeError('queue options: pass `config` (from loadConfig()) or all of `redis`, `temporal` and `databaseUrl`');
+  }
+  const queueName = input.queueName ?? QUEUE_DEFAULTS.queueName;
+  if (queueName.includes(':')) throw new TypeError(`queue options: queueName ${JSON.stringify(queueName)} may not contain ":"`);
+  return {
+    queueName,
+    prefix: input.prefix ?? QUEUE_DEFAULTS.prefix,
+    redis: { host: redis.host, port: redis.port, password: redis.password, db: redis.db ?? 0 },
+    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
+    databaseUrl,
+    jobDefaults: { ...JOB_DEFAULTS, ...input.jobDefaults },
+    bridge: { ...BRIDGE_DEFAULTS, ...input.bridge, limiter: { ...BRIDGE_DEFAULTS.limiter, ...input.bridge?.limiter } },
+    healthTimeoutMs: input.healthTimeoutMs ?? QUEUE_DEFAULTS.healthTimeoutMs,
+    logger: input.logger,
+  };
+}
+
+/** The dead-letter queue's name for a queue. */
+export function deadLetterQueueName(queueName: string): string {
+  return `${queueName}-dead-letter`;
+}

@@ -1,0 +1,96 @@
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ExportActivities, ExportedFile, ExportFormat } from '../activities/export';
+import type { AggregationType, AggregationTypeOrAll, PeriodType } from '../activities/types';
+import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
+import { progressQuery } from './definitions';
+import type { AggregationProgress } from './types';
+
+/** The validated payload of an `export` job (DESIGN.md "Jobs"). */
+export interface ExportJobData {
+  tenantId: string;
+  type: AggregationTypeOrAll;
+  periodType?: PeriodType;
+  periodStart?: string;
+  periodEnd?: string;
+  /** @defaultValue csv */
+  format?: ExportFormat;
+}
+
+/** Input of `exportWorkflow`. Started with workflow id `export/<jobId>`. */
+export interface ExportWorkflowInput {
+  job: ExportJobData;
+  jobId: string;
+  /** Instant the job was enqueued; the default range is computed from it. */
+  requestedAt: string;
+}
+
+export interface ExportWorkflowResult {
+  workflowId: string;
+  jobId: string;
+  tenantId: string;
+  format: ExportFormat;
+  /** One file per aggregate type, in the order revenue, cohorts, tournaments. */
+  files: ExportedFile[];
+  totals: { files: number; rows: number; bytes: number };
+}
+
+/** Reading a tenant's rows and writing a file; bad input (unknown tenant, bad period) is never retried. */
+export const EXPORT_ACTIVITY = {
+  startToCloseTimeout: '10 minutes',
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] as string[],
+  },
+} as const;
+
+const { exportAggregates } = proxyActivities<ExportActivities>(EXPORT_ACTIVITY);
+
+const TYPES: readonly AggregationType[] = ['revenue', 'cohorts', 'tournaments'];
+
+/** An `export` job: one file per aggregate type the job asks for, each streamed by an activity. */
+export async function exportWorkflow(input: ExportWorkflowInput): Promise<ExportWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const format = input.job.format ?? 'csv';
+  const types = input.job.type === 'all' ? TYPES : [input.job.type];
+  const progress: AggregationProgress = { total: types.length, done: 0, failed: 0, currentPeriod: null };
+  setHandler(progressQuery, () => progress);
+
+  const files: ExportedFile[] = [];
+  for (const type of types) {
+    progress.currentPeriod = `${type} for tenant ${input.job.tenantId}`;
+    try {
+      files.push(
+        await exportAggregates({
+          tenantId: input.job.tenantId,
+          type,
+          periodType: input.job.periodType,
+          periodStart: input.job.periodStart,
+          periodEnd: input.job.periodEnd,
+          format,
+          asOf: input.requestedAt,
+          fileStem: input.jobId,
+        }),
+      );
+      progress.done += 1;
+    } catch (err) {
+      progress.failed += 1;
+      throw err;
+    }
+  }
+  progress.currentPeriod = null;
+  return {
+    workflowId,
+    jobId: input.jobId,
+    tenantId: input.job.tenantId,
+    format,
+    files,
+    totals: {
+      files: files.length,
+      rows: files.reduce((n, f) => n + f.rows, 0),
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { ApplicationFailure, ActivityFailure, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ReportActivities, ReportPeriodType } from '../activities/report';
+import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
+import { progressQuery } from './definitions';
+import type { AggregationProgress } from './types';
+
+/** The validated payload of a `scheduled-report` job (DESIGN.md "Jobs"). */
+export interface ScheduledReportJobData {
+  /** Absent: every active organization. */
+  tenantId?: string;
+  /** @defaultValue day */
+  periodType?: ReportPeriodType;
+}
+
+/** Input of `scheduledReportWorkflow`. Started with workflow id `scheduled-report/<jobId>`. */
+export interface ScheduledReportWorkflowInput {
+  job: ScheduledReportJobData;
+  jobId: string;
+  /** Instant the job was enqueued: the report covers what had ended by then. */
+  requestedAt: string;
+}
+
+export type ReportOutcome =
+  | { tenantId: string; status: 'succeeded'; textPath: string; htmlPath: string }
+  | { tenantId: string; status: 'failed'; errorType: string; message: string };
+
+export interface ScheduledReportWorkflowResult {
+  workflowId: string;
+  jobId: string;
+  totals: { tenants: number; succeeded: number; failed: number };
+  /** One per tenant, in tenant id order. */
+  outcomes: ReportOutcome[];
+}
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES] as string[];
+
+/** Reading a tenant's latest aggregates and writing two small files. */
+export const REPORT_ACTIVITY = {
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3, initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
+} as const;
+
+const { listReportTenants, writeTenantReport } = proxyActivities<ReportActivities>(REPORT_ACTIVITY);
+
+/** Tenants reported on at once. */
+const REPORTS_AT_ONCE = 10;
+
+/**
+ * A `scheduled-report` job: one activity per tenant writing its text and HTML summary. One
+ * tenant's failure is an outcome, never a stop for the others.
+ */
+export async function scheduledReportWorkflow(input: ScheduledReportWorkflowInput): Promise<ScheduledReportWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const progress: AggregationProgress = { total: 0, done: 0, failed: 0, currentPeriod: null };
+  setHandler(progressQuery, () => progress);
+
+  const tenants = await listReportTenants(input.job.tenantId !== undefined ? { tenantId: input.job.tenantId } : {});
+  progress.total = tenants.length;
+  progress.currentPeriod = `latest ${input.job.periodType ?? 'day'} as of ${input.requestedAt}`;
+
+  const outcomes: ReportOutcome[] = new Array(tenants.length);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < tenants.length) {
+      const index = next++;
+      const tenantId = tenants[index]!;
+      try {
+        const report = await writeTenantReport({ tenantId, periodType: input.job.periodType, asOf: input.requestedAt, fileStem: input.jobId });
+        outcomes[index] = { tenantId, status: 'succeeded', textPath: report.textPath, htmlPath: report.htmlPath };
+        progress.done += 1;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        outcomes[index] = {
+          tenantId,
+          status: 'failed',
+          errorType: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error | undefined)?.name ?? 'Error'),
+          message: (cause as Error | undefined)?.message ?? String(err),
+        };
+        progress.failed += 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(REPORTS_AT_ONCE, tenants.length) }, lane));
+  progress.currentPeriod = null;
+  return {
+    workflowId,
+    jobId: input.jobId,
+    totals: { tenants: tenants.length, succeeded: progress.done, failed: progress.failed },
+    outcomes,
+  };
+}
