@@ -1,8 +1,7 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities/index';
 import type { AggregationType } from '../src/activities/types';
-import { connectionStringOf, schemaOf } from '../src/db/client';
+import { createDb } from '../src/db/client';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createRng } from '../src/seed/prng';
 import { BatchWriter } from '../src/seed/writer';
@@ -28,10 +27,7 @@ beforeAll(async () => {
   } finally {
     client.release();
   }
-  const logged = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: connectionStringOf(t.url), max: 2 }, { schema: schemaOf(t.url) }),
-    log: [{ emit: 'event', level: 'query' }],
-  });
+  const logged = createDb(t.url, { max: 2, log: [{ emit: 'event', level: 'query' }] }) as unknown as PrismaClient<'query'>;
   logged.$on('query', (e) => statements.push(e.query));
   counted = logged as unknown as PrismaClient;
 });

@@ -126,7 +126,12 @@ describe('Temporal Schedules', () => {
     await scheduler.backfillTask('daily-revenue', from, to);
     const expectedIds = [1, 2, 3, 4, 5, 6, 7].map((d) => scheduledJobId('daily-revenue', new Date(Date.UTC(2026, 0, d))));
     expect(expectedIds[0]).toBe('daily-revenue-20260101T000000Z');
-    const ids = async () => (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).map((j) => j.id!).sort();
+    // The schedules are live: the hourly one may fire meanwhile, so look at daily-revenue jobs only.
+    const ids = async () =>
+      (await queue.getJobs(['waiting', 'delayed', 'prioritized']))
+        .map((j) => j.id!)
+        .filter((id) => id.startsWith('daily-revenue-'))
+        .sort();
     await expect.poll(ids, { timeout: 30_000, interval: 500 }).toEqual(expectedIds);
     const job = await queue.getJob('daily-revenue-20260103T000000Z');
     expect(job!.data).toEqual({ type: 'revenue', periodType: 'day', asOf: '2026-01-03T00:00:00.000Z' });

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { connectionStringOf, schemaOf } from '../db/client';
+import { pgConfigOf } from '../db/client';
 import { SeedConflictError } from '../errors/seed-conflict-error';
 import { SEED_TIMEZONES, type GenerateOptions } from '../seed/generate';
 import { seedDatabase } from '../seed/seed';
@@ -47,10 +47,7 @@ export function registerSeedCommand(program: Command): void {
 
 async function runSeed(options: GenerateOptions, { reset, json }: { reset: boolean; json: boolean }): Promise<void> {
   const config = configFromEnv();
-  const client = new pg.Client({
-    connectionString: connectionStringOf(config.databaseUrl),
-    options: `-c search_path=${pg.escapeIdentifier(schemaOf(config.databaseUrl))}`,
-  });
+  const client = new pg.Client(pgConfigOf(config.databaseUrl));
   await client.connect();
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'seeding |{bar}| {value}/{total} tenants | {rows} rows | {duration_formatted}', hideCursor: true },

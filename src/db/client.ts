@@ -17,20 +17,32 @@ export function connectionStringOf(databaseUrl: string): string {
 }
 
 /**
+ * `pg` connection settings for a Prisma-style URL: the URL without `schema`, and the session's
+ * `search_path` set to that schema so raw SQL resolves names there too.
+ */
+export function pgConfigOf(databaseUrl: string): { connectionString: string; options: string } {
+  return { connectionString: connectionStringOf(databaseUrl), options: `-c search_path=${pg.escapeIdentifier(schemaOf(databaseUrl))}` };
+}
+
+/**
  * A Prisma client over the `pg` driver adapter (no native engine). The schema comes from the
  * URL's `?schema=` parameter, as with Prisma's own engines. The adapter's `schema` only qualifies
  * model queries; raw SQL (all of the aggregation) resolves names through `search_path`, so the
  * connections get that too.
  */
-export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
+export function createDb(
+  databaseUrl: string,
+  options: {
+    /** Pool size. @defaultValue 10 */
+    max?: number;
+    /** Prisma's log setting (tests count statements through `query` events). @defaultValue none */
+    log?: ConstructorParameters<typeof PrismaClient>[0]['log'];
+  } = {},
+): Db {
   const schema = schemaOf(databaseUrl);
   const adapter = new PrismaPg(
-    {
-      connectionString: connectionStringOf(databaseUrl),
-      max: options.max ?? 10,
-      options: `-c search_path=${pg.escapeIdentifier(schema)}`,
-    },
+    { ...pgConfigOf(databaseUrl), max: options.max ?? 10 },
     { schema },
   );
-  return new PrismaClient({ adapter });
+  return new PrismaClient({ adapter, ...(options.log ? { log: options.log } : {}) });
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createDb, connectionStringOf, type Db } from '../../src/db/client';
+import { createDb, pgConfigOf, type Db } from '../../src/db/client';
 import { migrate } from '../../src/db/migrate';
 import { testConfig, uniqueSuffix } from './config';
 
@@ -21,7 +21,7 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
   const url = u.toString();
   await migrate(url);
   const db = createDb(url, { max: 5 });
-  const pool = new pg.Pool({ connectionString: connectionStringOf(url), max: 3, options: `-c search_path=${schema}` });
+  const pool = new pg.Pool({ ...pgConfigOf(url), max: 3 });
   return {
     url,
     schema,
