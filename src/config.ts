@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROJECT_ROOT } from './paths';
 
 /**
  * Configuration, resolved once per process from defaults < environment < flags.
@@ -19,9 +20,19 @@ export interface Config {
     taskQueue: string;
     /** Where the Web UI of the local dev server answers. @defaultValue http://127.0.0.1:8233 */
     uiUrl: string;
+    /** Task queue of the schedules' trigger workflows. @defaultValue `<taskQueue>-schedules` */
+    scheduleTaskQueue: string;
   };
   /** IANA timezone the schedules' cron expressions are read in. @defaultValue UTC */
   tz: string;
+  /** BullMQ queue the facade and the bridge use. @defaultValue analytics */
+  queueName: string;
+  /** Directory `export` jobs write CSV/JSON files to. @defaultValue .local/exports in the project */
+  exportDir: string;
+  /** Directory `scheduled-report` jobs write text/HTML summaries to. @defaultValue .local/reports in the project */
+  reportDir: string;
+  /** How long `analytics workers` lets active jobs finish after SIGTERM/SIGINT. @defaultValue 30000 */
+  shutdownGraceMs: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -37,6 +48,10 @@ export const CONFIG_DEFAULTS = {
   TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
   TZ: 'UTC',
   LOG_LEVEL: 'info',
+  QUEUE_NAME: 'analytics',
+  EXPORT_DIR: `${PROJECT_ROOT}.local/exports`,
+  REPORT_DIR: `${PROJECT_ROOT}.local/reports`,
+  SHUTDOWN_GRACE_MS: '30000',
 } as const;
 
 export class ConfigError extends Error {
@@ -89,6 +104,10 @@ const fields = {
   TEMPORAL_UI_URL: z.string().url(),
   TZ: z.string().refine(isIanaZone, 'must be an IANA timezone such as UTC or Europe/Berlin'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  QUEUE_NAME: z.string().regex(/^[^:\s]+$/, 'must be non-empty, without ":" or spaces'),
+  EXPORT_DIR: z.string().min(1),
+  REPORT_DIR: z.string().min(1),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
 } as const;
 
 type Raw = { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
@@ -143,8 +162,13 @@ export function loadConfig(
       namespace: r.TEMPORAL_NAMESPACE,
       taskQueue: r.TEMPORAL_TASK_QUEUE,
       uiUrl: r.TEMPORAL_UI_URL,
+      scheduleTaskQueue: `${r.TEMPORAL_TASK_QUEUE}-schedules`,
     },
     tz: r.TZ,
     logLevel: r.LOG_LEVEL,
+    queueName: r.QUEUE_NAME,
+    exportDir: r.EXPORT_DIR,
+    reportDir: r.REPORT_DIR,
+    shutdownGraceMs: r.SHUTDOWN_GRACE_MS,
   };
 }

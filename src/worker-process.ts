@@ -1,60 +1,165 @@
-import { NativeConnection, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { createActivities, systemClock } from './activities';
+import { createEnqueueActivities } from './activities/enqueue';
+import { createExportActivities } from './activities/export';
 import { createPlanningActivities } from './activities/planning';
+import { createReportActivities } from './activities/report';
 import type { Config } from './config';
 import { createDb } from './db/client';
 import type { Logger } from './logger';
+import { AnalyticsQueue, createEnqueue, type BridgeOptions, type BridgeWorker, type HealthReport } from './queue';
+import { createScheduler } from './scheduler/scheduler';
 import { createTemporalWorker } from './temporal/worker';
 
 export interface WorkerProcess {
+  /** The facade this process's bridge serves (and the schedules enqueue into). */
+  readonly queue: AnalyticsQueue;
   /** Resolves when the process has stopped (signal or shutdown()). */
   untilStopped(): Promise<void>;
-  /** Ordered: Temporal worker (lets running activities finish) -> Prisma -> connections. */
-  shutdown(): Promise<void>;
+  /**
+   * Graceful, ordered: the bridge takes no new jobs and lets active ones finish for up to
+   * `shutdownGraceMs` (the Temporal worker keeps serving their workflows meanwhile), then the
+   * Temporal workers (letting running activities finish), Prisma, Redis and Temporal connections.
+   * Resolves true when every active job finished within the grace period.
+   */
+  shutdown(): Promise<boolean>;
 }
 
 export interface WorkerProcessOptions {
+  /** Run jobs: the Temporal worker for the job workflows and the BullMQ bridge. @defaultValue true */
+  jobs?: boolean;
+  /** Run the schedules: install/update them and run the worker of their trigger workflows. @defaultValue true */
+  cron?: boolean;
+  /** Bridge overrides (concurrency, limiter, ...), or false for no bridge (workflows only). @defaultValue the queue's defaults */
+  bridge?: Partial<BridgeOptions> | false;
+  /** How often health is checked and logged; 0 turns it off. @defaultValue 60000 */
+  healthIntervalMs?: number;
+  /** Install the process's own SIGTERM/SIGINT handlers (first: graceful; second: exit at once). @defaultValue true */
+  handleSignals?: boolean;
   /** Extra activity interceptors (tests use one to log executions). @defaultValue [] */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Called with each periodic health report. */
+  onHealth?: (report: HealthReport) => void;
 }
 
+/** Exit code after a second signal forced the exit (128 + SIGTERM). */
+export const FORCED_EXIT_CODE = 143;
+
 /**
- * The composition root of the worker process: builds Prisma, the Temporal connection and the
- * worker (the workflow bundle, the activities from their factories with Prisma and a logger
- * injected), and owns one ordered shutdown on SIGTERM/SIGINT.
+ * The composition root of `analytics workers`: builds Prisma, the Temporal connection and
+ * workers (the workflow bundle; the activities from their factories with Prisma and a logger
+ * injected), the BullMQ facade and bridge, and the schedules; owns one ordered shutdown.
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
+  const runJobs = options.jobs ?? true;
+  const runCron = options.cron ?? true;
   const db = createDb(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
-  const worker = await createTemporalWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    activities: {
-      ...createActivities({ db, clock: systemClock, logger: activityLogger }),
-      ...createPlanningActivities({ db, logger: activityLogger }),
-    },
-    activityInterceptors: options.activityInterceptors,
-  });
-  const running = worker.run();
-  let stopping: Promise<void> | undefined;
+  const temporalWorkers: Worker[] = [];
+  let bridge: BridgeWorker | undefined;
+  try {
+    await queue.ready();
+    if (runJobs) {
+      temporalWorkers.push(
+        await createTemporalWorker({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          activities: {
+            ...createActivities({ db, clock: systemClock, logger: activityLogger }),
+            ...createPlanningActivities({ db, logger: activityLogger }),
+            ...createExportActivities({ db, logger: activityLogger, exportDir: config.exportDir }),
+            ...createReportActivities({ db, logger: activityLogger, reportDir: config.reportDir }),
+          },
+          activityInterceptors: options.activityInterceptors,
+        }),
+      );
+    }
+    if (runCron) {
+      // The trigger workflows have their own task queue, so `--cron-only` serves them alone.
+      temporalWorkers.push(
+        await createTemporalWorker({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.scheduleTaskQueue,
+          activities: createEnqueueActivities({ enqueue: createEnqueue(queue) }),
+        }),
+      );
+      const scheduler = createScheduler({
+        client: await queue.temporalClient(),
+        taskQueue: config.temporal.scheduleTaskQueue,
+        timezone: config.tz,
+        logger,
+      });
+      await scheduler.initializeScheduler();
+    }
+  } catch (err) {
+    await queue.close().catch(() => {});
+    await connection.close().catch(() => {});
+    await db.$disconnect();
+    throw err;
+  }
+  const running = Promise.all(temporalWorkers.map((w) => w.run()));
+  if (runJobs && options.bridge !== false) bridge = await queue.createWorker(options.bridge);
+
+  const healthTimer =
+    (options.healthIntervalMs ?? 60_000) > 0
+      ? setInterval(() => {
+          queue.healthCheck().then(
+            (report) => {
+              options.onHealth?.(report);
+              if (report.healthy) logger.info({ health: report }, 'health check: healthy');
+              else logger.warn({ health: report }, 'health check: UNHEALTHY');
+            },
+            (err: unknown) => logger.error({ err }, 'health check failed'),
+          );
+        }, options.healthIntervalMs ?? 60_000)
+      : undefined;
+  healthTimer?.unref();
+
+  let stopping: Promise<boolean> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
-      logger.info('shutting down');
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
+      clearInterval(healthTimer);
+      logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down: no new jobs; active jobs may finish');
+      const finished = bridge ? await bridge.drain(config.shutdownGraceMs) : true;
+      if (!finished) logger.warn('grace period over: unfinished jobs go back to the queue; their workflows continue');
+      for (const w of temporalWorkers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running.catch((err: unknown) => logger.error({ err }, 'a Temporal worker stopped with an error'));
       await db.$disconnect();
+      await queue.close();
       await connection.close();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeSignalHandlers();
+      logger.info('stopped');
+      return finished;
     })();
     return stopping;
   };
-  const onSignal = () => void shutdown();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      logger.info({ signal }, 'signal received: stopping gracefully (send it again to exit at once)');
+      void shutdown();
+    } else {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(FORCED_EXIT_CODE);
+    }
+  };
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  if (options.handleSignals ?? true) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
   return {
+    queue,
     untilStopped: async () => {
       await running.catch(() => {});
       await shutdown();

@@ -65,13 +65,6 @@ describe('analytics aggregate --local', () => {
     expect(r.stdout).toMatch(/1 tenant\(s\), 3 aggregation\(s\), \d+ rows written, 0 failed/);
   });
 
-  it('without --local: a usage error (exit 2) saying the queued mode is not there yet', async () => {
-    const r = await runCli(['aggregate', '--type', 'revenue', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02'], { env: { DATABASE_URL: t.url } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--local/);
-    expect(r.stderr).toMatch(/queued/);
-  });
-
   it.each([
     ['--type', ['--type', 'money', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
     ['--period-type', ['--type', 'revenue', '--period-type', 'hour', '--from', '2025-02-01', '--to', '2025-02-02']],

@@ -3,7 +3,6 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Activities } from '../src/activities';
 import { createEnqueueActivities } from '../src/activities/enqueue';
 import { TEMPORAL_CLI } from '../src/paths';
 import { createTemporalWorker } from '../src/temporal/worker';
@@ -41,8 +40,9 @@ describe('analytics schedule', () => {
     worker = await createTemporalWorker({
       connection: nativeConnection,
       namespace,
-      taskQueue,
-      activities: createEnqueueActivities({ enqueue }) as unknown as Activities,
+      // `analytics schedule install` points the schedules at TEMPORAL_TASK_QUEUE + '-schedules'.
+      taskQueue: `${taskQueue}-schedules`,
+      activities: createEnqueueActivities({ enqueue }),
     });
     running = worker.run();
     env = { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, TZ: 'Europe/Berlin' };

@@ -11,7 +11,6 @@ import { testConfig, uniqueSuffix } from './helpers/config';
 import { createTestRedis } from './helpers/redis';
 import { createTestNamespace } from './helpers/temporal';
 import { NativeConnection } from '@temporalio/worker';
-import type { Activities } from '../src/activities';
 
 // Schedules are unique per namespace, so this file owns a namespace of its own on the dev server.
 // The trigger workflows enqueue into a BullMQ queue on the real Redis; what arrives is read back.
@@ -46,7 +45,7 @@ describe('Temporal Schedules', () => {
       connection: nativeConnection,
       namespace,
       taskQueue,
-      activities: createEnqueueActivities({ enqueue }) as unknown as Activities,
+      activities: createEnqueueActivities({ enqueue }),
     });
     running = worker.run();
     scheduler = createScheduler({ client, taskQueue, timezone: 'UTC' });

@@ -5,7 +5,9 @@ import { systemClock } from '../activities/index';
 import { createAggregationService, type AggregationService } from '../aggregation/service';
 import { createDb } from '../db/client';
 import { InvalidInputError } from '../errors/invalid-input-error';
-import { choiceOption, dateOption, formatTable } from './options';
+import { runQueuedAggregation, printAggregationResult } from './aggregate-queued';
+import { queueOption, withQueue } from './job';
+import { choiceOption, dateOption, formatTable, intOption } from './options';
 import { configFromEnv, UsageError } from './program';
 
 interface AggregateFlags {
@@ -18,6 +20,8 @@ interface AggregateFlags {
   asOf?: string;
   json?: boolean;
   verbose?: boolean;
+  timeout?: string;
+  queue?: string;
 }
 
 interface Failure {
@@ -40,10 +44,12 @@ const FLAG_OF_FIELD: Record<string, string> = {
 const TYPES = [...AGGREGATION_TYPES, 'all'] as const;
 
 export function registerAggregateCommand(program: Command): void {
-  program
-    .command('aggregate')
+  const command = program.command('aggregate');
+  queueOption(command);
+  command
     .description('compute aggregates for a range of periods and print a per-tenant summary (dates are tenant-local, --to exclusive)')
-    .option('--local', 'run the aggregation service in this process (no queue, no Temporal)')
+    .option('--local', 'run the aggregation service in this process (no queue, no Temporal); default: enqueue an aggregation job and wait for it (needs `analytics workers` running)')
+    .option('--timeout <seconds>', 'queued mode: stop waiting after this long (the job goes on)', '600')
     .requiredOption('--type <type>', `what to aggregate: ${TYPES.join(', ')}`)
     .option('--tenant <id>', 'one organization (default: every active organization)')
     .requiredOption('--period-type <type>', `period length: ${PERIOD_TYPES.join(', ')}`)
@@ -53,18 +59,24 @@ export function registerAggregateCommand(program: Command): void {
     .option('--json', 'print the summaries as JSON')
     .option('--verbose', 'log each aggregation to stderr at LOG_LEVEL (default: warnings only)')
     .action(async (flags: AggregateFlags) => {
-      if (!flags.local) {
-        throw new UsageError(
-          'only --local is available: queued aggregation (through BullMQ and Temporal) arrives with the schedules/CLI issue; ' +
-            'run with --local to compute in this process',
-        );
-      }
       const type = choiceOption('--type', flags.type, TYPES);
       const periodType = choiceOption('--period-type', flags.periodType, PERIOD_TYPES);
       const from = dateOption('--from', flags.from);
       const to = dateOption('--to', flags.to);
       if (to <= from) throw new UsageError(`--to must be after --from (got --from ${from} --to ${to})`);
       if (flags.tenant !== undefined && flags.tenant.trim() === '') throw new UsageError('--tenant must not be empty');
+      if (!flags.local) {
+        const result = await withQueue(flags, (queue) =>
+          runQueuedAggregation(
+            queue,
+            { type, periodType, from, to, ...(flags.tenant !== undefined ? { tenantId: flags.tenant } : {}), ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) },
+            { timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined, progress: !flags.json },
+          ),
+        );
+        printAggregationResult(result, flags.json ?? false);
+        if (result.totals.failed > 0) process.exitCode = 1;
+        return;
+      }
 
       const config = configFromEnv();
       const db = createDb(config.databaseUrl);

@@ -6,16 +6,20 @@ import { registerDlqCommands } from './dlq';
 import { registerJobCommands } from './job';
 import { registerScheduleCommands } from './schedule';
 import { registerSeedCommand } from './seed';
+import { registerStartCommand } from './start';
+import { registerStatusCommands } from './status';
 import { registerWorkersCommand } from './workers';
 
 const program = createProgram();
 
 registerDbCommands(program);
 registerDevCommands(program);
+registerStartCommand(program);
 registerWorkersCommand(program);
 registerJobCommands(program);
 registerDlqCommands(program);
 registerScheduleCommands(program);
+registerStatusCommands(program);
 registerAggregateCommand(program);
 registerSeedCommand(program);
 

@@ -8,14 +8,15 @@ import { printJson } from './output';
 import { configFromEnv, UsageError } from './program';
 
 export interface QueueFlags {
-  queue: string;
+  /** Default: QUEUE_NAME. */
+  queue?: string;
   json?: boolean;
 }
 
 /** Opens the queue named by --queue for one command and always closes it. */
 export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue) => Promise<T>): Promise<T> {
   const config = configFromEnv();
-  const queue = new AnalyticsQueue({ config, queueName: flags.queue, logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
+  const queue = new AnalyticsQueue({ config, queueName: queueNameOf(flags), logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
   try {
     await queue.ready();
     return await fn(queue);
@@ -24,9 +25,14 @@ export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue
   }
 }
 
+/** The queue a command works on: --queue, else QUEUE_NAME. */
+export function queueNameOf(flags: QueueFlags): string {
+  return flags.queue ?? configFromEnv().queueName;
+}
+
 /** The common --queue flag. */
 export function queueOption(command: Command): Command {
-  return command.option('--queue <name>', 'BullMQ queue name', DEFAULT_QUEUE_NAME);
+  return command.option('--queue <name>', `BullMQ queue name (default: QUEUE_NAME, else ${DEFAULT_QUEUE_NAME})`);
 }
 
 interface AddFlags extends QueueFlags {
@@ -105,7 +111,7 @@ export function registerJobCommands(program: Command): void {
     });
     if (!shown) {
       process.exitCode = 1;
-      console.error(`no job ${jobId} in queue ${flags.queue}`);
+      console.error(`no job ${jobId} in queue ${queueNameOf(flags)}`);
       return;
     }
     if (flags.json) return printJson(shown);
@@ -133,7 +139,7 @@ export function registerJobCommands(program: Command): void {
     if (flags.json) return printJson(r);
     if (r.state === 'unknown') {
       process.exitCode = 1;
-      console.error(`no job ${jobId} in queue ${flags.queue}`);
+      console.error(`no job ${jobId} in queue ${queueNameOf(flags)}`);
       return;
     }
     const did = [r.removed ? 'removed from the queue' : '', r.workflowCancelled ? 'workflow cancelled' : ''].filter(Boolean).join(', ');

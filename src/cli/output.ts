@@ -1,3 +1,5 @@
+import { formatTable } from './options';
+
 /** Prints `rows` as an aligned plain-text table (the human default; --json prints JSON instead). */
 export function printTable(rows: Record<string, unknown>[], columns?: string[]): void {
   if (rows.length === 0) {
@@ -5,12 +7,7 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[]):
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const cells = rows.map((r) => cols.map((c) => format(r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log(line(cols));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of cells) console.log(line(row));
+  console.log(formatTable(cols, rows.map((r) => cols.map((c) => format(r[c])))));
 }
 
 function format(value: unknown): string {
@@ -21,6 +18,7 @@ function format(value: unknown): string {
   return String(value);
 }
 
+/** JSON on stdout; bigint (cents) as strings. */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2));
 }

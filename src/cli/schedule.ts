@@ -30,7 +30,7 @@ export function registerScheduleCommands(program: Command): void {
 
   const withScheduler = async <T>(fn: (s: ReturnType<typeof createScheduler>) => Promise<T>): Promise<T> => {
     const config = configFromEnv();
-    return withTemporalClient(config, (client) => fn(createScheduler({ client, taskQueue: config.temporal.taskQueue, timezone: config.tz })));
+    return withTemporalClient(config, (client) => fn(createScheduler({ client, taskQueue: config.temporal.scheduleTaskQueue, timezone: config.tz })));
   };
 
   schedule

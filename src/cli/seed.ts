@@ -45,7 +45,7 @@ export function registerSeedCommand(program: Command): void {
     });
 }
 
-async function runSeed(options: GenerateOptions, { reset, json }: { reset: boolean; json: boolean }): Promise<void> {
+export async function runSeed(options: GenerateOptions, { reset, json }: { reset: boolean; json: boolean }): Promise<void> {
   const config = configFromEnv();
   const client = new pg.Client(pgConfigOf(config.databaseUrl));
   await client.connect();

@@ -44,6 +44,12 @@ export interface BridgeWorker {
    * running) and the next bridge re-attaches to them; then the worker's connections close.
    */
   close(): Promise<void>;
+  /**
+   * Graceful stop: takes no new jobs and lets the jobs being followed finish for up to
+   * `graceMs`; what is still running then goes back to the queue (as with close()). Resolves
+   * true when every active job finished within the grace period.
+   */
+  drain(graceMs: number): Promise<boolean>;
 }
 
 const NON_RETRYABLE = new Set<string>([...NON_RETRYABLE_ERROR_TYPES, 'QueueValidationError']);
@@ -168,16 +174,28 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
   sweeper.unref();
 
   let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      clearInterval(sweeper);
+      closing.abort();
+      await worker.close();
+      await sweeping;
+    })();
+    return closed;
+  };
   return {
     worker,
-    close() {
-      closed ??= (async () => {
-        clearInterval(sweeper);
-        closing.abort();
-        await worker.close();
-        await sweeping;
-      })();
-      return closed;
+    close,
+    async drain(graceMs: number) {
+      // pause(false) stops fetching and resolves once the active jobs have finished.
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        worker.pause(false).then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      await close();
+      return finished;
     },
   };
 }

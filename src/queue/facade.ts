@@ -254,12 +254,16 @@ export class AnalyticsQueue {
     });
     this.bridges.add(bridge);
     await bridge.worker.waitUntilReady();
-    const close = bridge.close.bind(bridge);
     return {
       worker: bridge.worker,
       close: async () => {
         this.bridges.delete(bridge);
-        await close();
+        await bridge.close();
+      },
+      drain: async (graceMs: number) => {
+        const finished = await bridge.drain(graceMs);
+        this.bridges.delete(bridge);
+        return finished;
       },
     };
   }

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Activities } from '../activities';
 import { autoHeartbeat, reportAttempts } from './activity-interceptors';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -20,7 +19,8 @@ export interface TemporalWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: Activities;
+  /** Every activity the worker registers (the factories of src/activities, spread together). */
+  activities: object;
   /** @defaultValue 20 */
   maxConcurrentActivityTaskExecutions?: number;
   /** Extra activity interceptors, after the built-in heartbeat and attempt reporting. @defaultValue [] */

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import type { ComponentHealth } from '../queue';
+import { probePostgres, probeRedis, probeTemporal } from '../queue/health';
+import { configFromEnv } from './program';
+import { queueOption, withQueue, type QueueFlags } from './job';
+import { printJson, printTable } from './output';
+
+export function registerStatusCommands(program: Command): void {
+  queueOption(
+    program
+      .command('metrics')
+      .description('job counts of the BullMQ queue: waiting, active, completed, failed, delayed, paused')
+      .option('--json', 'print JSON'),
+  ).action(async (flags: QueueFlags) => {
+    const metrics = await withQueue(flags, (queue) => queue.getQueueMetrics());
+    if (flags.json) return printJson(metrics);
+    printTable(Object.entries(metrics).map(([state, count]) => ({ state, jobs: count })));
+  });
+
+  queueOption(
+    program
+      .command('health')
+      .description('whether Redis, Temporal and Postgres answer, with the queue metrics; exit 1 when unhealthy')
+      .option('--json', 'print JSON'),
+  ).action(async (flags: QueueFlags) => {
+    // The probes answer at once; the queue (whose connections would wait for an absent Redis)
+    // is opened for the metrics only when Redis answered.
+    const config = configFromEnv();
+    const timeoutMs = 3_000;
+    const [redis, temporal, postgres] = await Promise.all([
+      probeRedis(config.redis, timeoutMs),
+      probeTemporal(config.temporal, timeoutMs),
+      probePostgres(config.databaseUrl, timeoutMs),
+    ]);
+    const metrics = redis.healthy ? await withQueue(flags, (queue) => queue.getQueueMetrics()) : null;
+    const report = { healthy: redis.healthy && temporal.healthy && postgres.healthy, checkedAt: new Date().toISOString(), metrics, redis, temporal, postgres };
+    if (!report.healthy) process.exitCode = 1;
+    if (flags.json) return printJson(report);
+    const row = (name: string, h: ComponentHealth) => ({ component: name, status: h.healthy ? 'healthy' : 'UNHEALTHY', detail: h.healthy ? `${h.latencyMs} ms` : h.reason });
+    printTable([row('redis', report.redis), row('temporal', report.temporal), row('postgres', report.postgres)]);
+    console.log(`\n${report.healthy ? 'healthy' : 'UNHEALTHY'} at ${report.checkedAt}`);
+    if (report.metrics) console.log(`jobs: ${Object.entries(report.metrics).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  });
+}
