@@ -1,26 +1,4 @@
-import { createProgram, runProgram } from './program';
-import { registerAggregateCommand } from './aggregate';
-import { registerDbCommands } from './db';
-import { registerDevCommands } from './dev';
-import { registerDlqCommands } from './dlq';
-import { registerJobCommands } from './job';
-import { registerScheduleCommands } from './schedule';
-import { registerSeedCommand } from './seed';
-import { registerStartCommand } from './start';
-import { registerStatusCommands } from './status';
-import { registerWorkersCommand } from './workers';
+import { buildProgram } from './commands';
+import { runProgram } from './program';
 
-const program = createProgram();
-
-registerDbCommands(program);
-registerDevCommands(program);
-registerStartCommand(program);
-registerWorkersCommand(program);
-registerJobCommands(program);
-registerDlqCommands(program);
-registerScheduleCommands(program);
-registerStatusCommands(program);
-registerAggregateCommand(program);
-registerSeedCommand(program);
-
-process.exitCode = await runProgram(program, process.argv);
+process.exitCode = await runProgram(buildProgram(), process.argv);

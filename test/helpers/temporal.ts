@@ -2,6 +2,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { testConfig, uniqueSuffix } from './config';
 
 export interface TestTemporal {
@@ -37,9 +39,17 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
  * A fresh namespace on the dev server, for tests of things that are unique per namespace
  * (schedule ids such as `daily-revenue`). Waits until the server serves it.
  */
-export async function createTestNamespace(client: Client, prefix = 'ns'): Promise<string> {
+export async function createTestNamespace(client: Client, prefix = 'ns', options: { searchAttributes?: boolean } = {}): Promise<string> {
   const namespace = `${prefix}-${uniqueSuffix()}`;
   await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  if (options.searchAttributes) {
+    // Custom search attributes are per namespace; the job workflows set them.
+    const { IndexedValueType } = temporal.api.enums.v1;
+    await client.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
+    });
+  }
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/commands';
+import { runCli } from './helpers/cli';
+
+// Every command of the real binary answers --help (exit 0, its own usage line). The list of
+// commands comes from the program itself, so a new command is covered without editing this file.
+
+function commandPaths(command: Command, prefix: string[] = []): string[][] {
+  return command.commands.flatMap((c) => {
+    const path = [...prefix, c.name()];
+    return [path, ...commandPaths(c, path)];
+  });
+}
+
+async function inBatches<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(run))));
+  return results;
+}
+
+describe('analytics --help', () => {
+  const paths = commandPaths(buildProgram());
+
+  it('knows the commands the issues ask for', () => {
+    const names = paths.map((p) => p.join(' '));
+    for (const expected of [
+      'workers', 'start', 'job add', 'aggregate', 'schedule list', 'schedule describe', 'schedule trigger', 'schedule pause',
+      'schedule unpause', 'schedule backfill', 'metrics', 'health', 'dlq list', 'dlq retry', 'dlq purge', 'seed', 'db migrate', 'dev stop',
+    ]) {
+      expect(names).toContain(expected);
+    }
+  });
+
+  it('every command answers --help as a subprocess', async () => {
+    const results = await inBatches(paths, 4, async (path) => ({ path, r: await runCli([...path, '--help']) }));
+    for (const { path, r } of results) {
+      expect(r.code, path.join(' ')).toBe(0);
+      expect(r.stdout, path.join(' ')).toContain(`Usage: analytics ${path.join(' ')}`);
+    }
+  }, 120_000);
+});
