@@ -6,8 +6,22 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, password: undefined, db: 0, url: 'redis://127.0.0.1:6379/0' });
     expect(c.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/analytics');
-    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'analytics-aggregation', uiUrl: 'http://127.0.0.1:8233' });
+    expect(c.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'analytics-aggregation',
+      uiUrl: 'http://127.0.0.1:8233',
+      scheduleTaskQueue: 'analytics-aggregation-schedules',
+    });
     expect(c.tz).toBe('UTC');
+    expect(c.queueName).toBe('analytics');
+    expect(c.shutdownGraceMs).toBe(30_000);
+    expect(c.exportDir).toMatch(/\/\.local\/exports$/);
+    expect(c.reportDir).toMatch(/\/\.local\/reports$/);
+  });
+
+  it('the schedules\' task queue follows TEMPORAL_TASK_QUEUE', () => {
+    expect(loadConfig({ TEMPORAL_TASK_QUEUE: 'tq' }).temporal.scheduleTaskQueue).toBe('tq-schedules');
   });
 
   it('REDIS_URL wins over the separate REDIS_* variables', () => {
@@ -34,6 +48,8 @@ describe('loadConfig', () => {
     ['TEMPORAL_ADDRESS', 'localhost'],
     ['TZ', 'Mars/Olympus_Mons'],
     ['LOG_LEVEL', 'loud'],
+    ['QUEUE_NAME', 'a:b'],
+    ['SHUTDOWN_GRACE_MS', '-5'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     let error: unknown;
     try {

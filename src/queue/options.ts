@@ -75,7 +75,7 @@ export interface QueueOptions {
 /** Options as callers pass them: everything but the connections optional, nested objects partial. */
 export type QueueOptionsInput = Partial<Omit<QueueOptions, 'jobDefaults' | 'bridge' | 'redis' | 'temporal' | 'databaseUrl'>> & {
   /** Connections come from here unless given explicitly. */
-  config?: Pick<Config, 'redis' | 'temporal' | 'databaseUrl'>;
+  config?: Pick<Config, 'redis' | 'temporal' | 'databaseUrl'> & Partial<Pick<Config, 'queueName'>>;
   redis?: RedisConnection;
   temporal?: QueueOptions['temporal'];
   databaseUrl?: string;
@@ -118,7 +118,7 @@ export function resolveQueueOptions(input: QueueOptionsInput): QueueOptions {
   if (!redis || !temporal || databaseUrl === undefined) {
     throw new TypeError('queue options: pass `config` (from loadConfig()) or all of `redis`, `temporal` and `databaseUrl`');
   }
-  const queueName = input.queueName ?? QUEUE_DEFAULTS.queueName;
+  const queueName = input.queueName ?? input.config?.queueName ?? QUEUE_DEFAULTS.queueName;
   if (queueName.includes(':')) throw new TypeError(`queue options: queueName ${JSON.stringify(queueName)} may not contain ":"`);
   return {
     queueName,
