@@ -1,64 +1,31 @@
 import { spawnSync } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createEnqueueActivities } from '../src/activities/enqueue';
 import { TEMPORAL_CLI } from '../src/paths';
-import { createTemporalWorker } from '../src/temporal/worker';
-import type { AggregationJobData } from '../src/workflows/types';
 import { runCli } from './helpers/cli';
-import { testConfig, uniqueSuffix } from './helpers/config';
-import { createTestRedis } from './helpers/redis';
-import { createTestNamespace } from './helpers/temporal';
+import { uniqueSuffix } from './helpers/config';
+import { startTriggerWorker, type TriggerWorker } from './helpers/trigger-worker';
 
 // `analytics schedule ...` as a subprocess against the dev server, in a namespace of its own;
 // the trigger workflows run on a worker here and enqueue into a private BullMQ queue.
 
 describe('analytics schedule', () => {
-  const redis = createTestRedis();
   const taskQueue = `cli-sched-${uniqueSuffix()}`;
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
+  let triggers: TriggerWorker;
+  let queue: TriggerWorker['queue'];
   let namespace: string;
-  let queue: Queue<AggregationJobData>;
-  let worker: Worker;
-  let running: Promise<void>;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const address = inject('temporalAddress');
-    connection = await Connection.connect({ address });
-    namespace = await createTestNamespace(new Client({ connection }), 'clisched');
-    nativeConnection = await NativeConnection.connect({ address });
-    queue = new Queue(redis.queueName, { connection: { host: testConfig.redis.host, port: testConfig.redis.port, db: testConfig.redis.db } });
-    const enqueue = async (data: AggregationJobData, jobId: string) => {
-      const existed = await queue.getJob(jobId);
-      await queue.add('aggregation', data, { jobId });
-      return { jobId, created: !existed };
-    };
-    worker = await createTemporalWorker({
-      connection: nativeConnection,
-      namespace,
-      // `analytics schedule install` points the schedules at TEMPORAL_TASK_QUEUE + '-schedules'.
-      taskQueue: `${taskQueue}-schedules`,
-      activities: createEnqueueActivities({ enqueue }),
-    });
-    running = worker.run();
-    env = { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, TZ: 'Europe/Berlin' };
+    // `analytics schedule install` points the schedules at TEMPORAL_TASK_QUEUE + '-schedules'.
+    triggers = await startTriggerWorker(`${taskQueue}-schedules`, 'clisched');
+    ({ queue, namespace } = triggers);
+    env = { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, TZ: 'Europe/Berlin' };
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis.cleanup();
-    await nativeConnection?.close();
-    await connection?.close();
+    await triggers?.close();
   });
 
-  // The schedules are live (the hourly one may fire during the run): count daily-revenue jobs only.
   const jobIds = async () =>
     (await queue.getJobs(['waiting']))
       .map((j) => j.id!)

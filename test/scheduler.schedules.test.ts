@@ -1,65 +1,29 @@
-import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createEnqueueActivities } from '../src/activities/enqueue';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/scheduler/scheduler';
 import { scheduledJobId } from '../src/scheduler/definitions';
-import { createTemporalWorker } from '../src/temporal/worker';
-import type { AggregationJobData } from '../src/workflows/types';
-import { testConfig, uniqueSuffix } from './helpers/config';
-import { createTestRedis } from './helpers/redis';
-import { createTestNamespace } from './helpers/temporal';
-import { NativeConnection } from '@temporalio/worker';
+import { uniqueSuffix } from './helpers/config';
+import { startTriggerWorker, type TriggerWorker } from './helpers/trigger-worker';
 
 // Schedules are unique per namespace, so this file owns a namespace of its own on the dev server.
 // The trigger workflows enqueue into a BullMQ queue on the real Redis; what arrives is read back.
 
 describe('Temporal Schedules', () => {
-  const redis = createTestRedis();
-  const connectionOptions = { host: testConfig.redis.host, port: testConfig.redis.port, db: testConfig.redis.db };
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
-  let client: Client;
-  let namespace: string;
-  let queue: Queue<AggregationJobData>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let scheduler: Scheduler;
   const taskQueue = `sched-${uniqueSuffix()}`;
+  let triggers: TriggerWorker;
+  let client: Client;
+  let queue: TriggerWorker['queue'];
+  let scheduler: Scheduler;
 
   beforeAll(async () => {
-    const address = inject('temporalAddress');
-    connection = await Connection.connect({ address });
-    namespace = await createTestNamespace(new Client({ connection }), 'sched');
-    client = new Client({ connection, namespace });
-    nativeConnection = await NativeConnection.connect({ address });
-    queue = new Queue(redis.queueName, { connection: connectionOptions });
-    const enqueue = async (data: AggregationJobData, jobId: string) => {
-      // Stand-in for the facade: Queue.add with an existing id returns the existing job.
-      const existed = await queue.getJob(jobId);
-      const job = await queue.add('aggregation', data, { jobId });
-      return { jobId: job.id!, created: !existed };
-    };
-    worker = await createTemporalWorker({
-      connection: nativeConnection,
-      namespace,
-      taskQueue,
-      activities: createEnqueueActivities({ enqueue }),
-    });
-    running = worker.run();
+    triggers = await startTriggerWorker(taskQueue, 'sched');
+    ({ client, queue } = triggers);
     scheduler = createScheduler({ client, taskQueue, timezone: 'UTC' });
   });
 
   afterAll(async () => {
     await scheduler?.destroyScheduler();
-    worker?.shutdown();
-    await running;
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis.cleanup();
-    await nativeConnection?.close();
-    await connection?.close();
+    await triggers?.close();
   });
 
   async function scheduleIds(): Promise<string[]> {
