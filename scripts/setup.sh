@@ -27,6 +27,12 @@ wait_port() { # port seconds name
 
 mkdir -p "$LOCAL/run" "$LOCAL/log"
 
+# --- Node.js and npm (not installed here: the project's runtime is the machine's) ---------------
+command -v node >/dev/null && command -v npm >/dev/null \
+  || die "Node.js 20.19+ and npm are missing; install Node.js 20 LTS (https://nodejs.org or your distribution) and run again"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js $(node --version) is too old: Prisma 7 needs 20.19 or newer; install Node.js 20 LTS and run again"
+
 # --- system packages (Debian) -------------------------------------------------------------
 missing=()
 [ -x "$PG_BIN/pg_ctl" ] || missing+=("postgresql-$PG_VERSION")

@@ -101,5 +101,13 @@ describe('schedules through the whole stack', () => {
       // Seven distinct days, each the tenant's last complete day at one nominal time.
       expect(rows).toEqual(days.flatMap(([from, to]) => oracleRevenue(raw, 'day', from, to)));
     }
+
+    // The same nominal times again (a doubled trigger): the facade adds nothing new.
+    await scheduler.backfillTask('daily-revenue', nominals[0]!, new Date(today));
+    await new Promise((r) => setTimeout(r, 3_000));
+    const all = await workers.proc.queue.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    const backfilled = all.filter((j) => nominals.some((n) => j.id === scheduledJobId('daily-revenue', n)));
+    expect(backfilled).toHaveLength(7);
+    for (const j of backfilled) expect(j.attemptsMade).toBe(1);
   });
 });

@@ -26,9 +26,3 @@ export function validateCronExpression(expression: string): CronValidation {
     return { valid: false, error: (err as Error).message };
   }
 }
-
-/** The next `count` fire times of `expression` in `timezone` after `from` (an independent check on Temporal's). */
-export function nextCronTimes(expression: string, timezone: string, from: Date, count: number): Date[] {
-  const it = CronExpressionParser.parse(expression, { tz: timezone, currentDate: from });
-  return Array.from({ length: count }, () => it.next().toDate());
-}

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { AnalyticsQueue } from '../src/queue';
+import { runCli } from './helpers/cli';
+import { uniqueSuffix } from './helpers/config';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
+
+// `analytics metrics` and `analytics health` as subprocesses, on a queue of the test's own with
+// jobs put there by hand: two waiting, one delayed. No worker runs, so nothing moves.
+
+let t: TestDatabase;
+let queue: AnalyticsQueue;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  t = await createTestDatabase('clistatus');
+  env = { DATABASE_URL: t.url, TEMPORAL_ADDRESS: inject('temporalAddress'), QUEUE_NAME: `q-${uniqueSuffix()}` };
+  queue = new AnalyticsQueue({ config: loadConfig({ ...process.env, ...env }) });
+  await queue.ready();
+  await queue.addJob('aggregation', { type: 'all' });
+  await queue.addJob('aggregation', { type: 'revenue', tenantId: 'org_1' });
+  await queue.addJob('aggregation', { type: 'cohorts' }, { delay: 3_600_000 });
+});
+
+afterAll(async () => {
+  await queue?.queue.obliterate({ force: true });
+  await queue?.close();
+  await t?.drop();
+});
+
+describe('analytics metrics / health', () => {
+  it('metrics --json counts the jobs by state', async () => {
+    const r = await runCli(['metrics', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ waiting: 2, active: 0, completed: 0, failed: 0, delayed: 1, paused: 0 });
+    const human = await runCli(['metrics'], { env });
+    expect(human.stdout).toMatch(/^waiting\s+2$/m);
+    expect(human.stdout).toMatch(/^delayed\s+1$/m);
+  });
+
+  it('health --json: every component healthy, with the metrics', async () => {
+    const r = await runCli(['health', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { healthy: boolean; redis: { healthy: boolean }; temporal: { healthy: boolean }; postgres: { healthy: boolean }; metrics: { waiting: number } };
+    expect(report.healthy).toBe(true);
+    expect([report.redis.healthy, report.temporal.healthy, report.postgres.healthy]).toEqual([true, true, true]);
+    expect(report.metrics.waiting).toBe(2);
+  });
+
+  it('health exits 1 and gives the reason when a component is down', async () => {
+    const r = await runCli(['health'], { env: { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^temporal\s+UNHEALTHY\s+\S/m);
+    expect(r.stdout).toMatch(/^redis\s+healthy/m);
+    expect(r.stdout).toContain('UNHEALTHY at');
+  });
+});
