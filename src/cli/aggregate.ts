@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../activities/types';
-import { systemClock } from '../activities/index';
-import { createAggregationService, type AggregationService } from '../aggregation/service';
-import { createDb } from '../db/client';
+import type { AggregationService } from '../aggregation/service';
 import { InvalidInputError } from '../errors/invalid-input-error';
-import { runQueuedAggregation, printAggregationResult } from './aggregate-queued';
 import { queueOption, withQueue } from './job';
 import { choiceOption, dateOption, formatTable, intOption } from './options';
 import { configFromEnv, UsageError } from './program';
@@ -66,6 +62,8 @@ export function registerAggregateCommand(program: Command): void {
       if (to <= from) throw new UsageError(`--to must be after --from (got --from ${from} --to ${to})`);
       if (flags.tenant !== undefined && flags.tenant.trim() === '') throw new UsageError('--tenant must not be empty');
       if (!flags.local) {
+        // Loaded on use (BullMQ, the Temporal client), like the in-process service below.
+        const { runQueuedAggregation, printAggregationResult } = await import('./aggregate-queued');
         const result = await withQueue(flags, (queue) =>
           runQueuedAggregation(
             queue,
@@ -79,6 +77,12 @@ export function registerAggregateCommand(program: Command): void {
       }
 
       const config = configFromEnv();
+      const [{ pino }, { systemClock }, { createAggregationService }, { createDb }] = await Promise.all([
+        import('pino'),
+        import('../activities/index'),
+        import('../aggregation/service'),
+        import('../db/client'),
+      ]);
       const db = createDb(config.databaseUrl);
       const logger = pino({ level: flags.verbose ? config.logLevel : 'warn' }, process.stderr);
       try {

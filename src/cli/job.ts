@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type { JobsOptions } from 'bullmq';
 import { QueueValidationError } from '../errors/queue-validation-error';
 import { createLogger } from '../logger';
-import { AnalyticsQueue, DEFAULT_QUEUE_NAME, JOB_NAMES, type JobName } from '../queue';
+import type { AnalyticsQueue } from '../queue';
+import { DEFAULT_QUEUE_NAME } from '../queue/options';
+import { JOB_NAMES, type JobName } from '../queue/schemas';
 import { intOption } from './options';
 import { printJson } from './output';
 import { configFromEnv, UsageError } from './program';
@@ -16,6 +18,8 @@ export interface QueueFlags {
 /** Opens the queue named by --queue for one command and always closes it. */
 export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue) => Promise<T>): Promise<T> {
   const config = configFromEnv();
+  // Loaded on use: BullMQ and the Temporal client would slow every command's start-up (and --help).
+  const { AnalyticsQueue } = await import('../queue/facade');
   const queue = new AnalyticsQueue({ config, queueName: queueNameOf(flags), logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
   try {
     await queue.ready();

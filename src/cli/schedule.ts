@@ -1,9 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { createScheduler } from '../scheduler/scheduler';
+import type { createScheduler } from '../scheduler/scheduler';
 import { SCHEDULE_IDS } from '../scheduler/definitions';
 import { printJson, printTable } from './output';
 import { configFromEnv, UsageError } from './program';
-import { withTemporalClient } from './temporal-client';
 
 function scheduleName(value: string): string {
   if (!(SCHEDULE_IDS as readonly string[]).includes(value)) {
@@ -30,6 +29,8 @@ export function registerScheduleCommands(program: Command): void {
 
   const withScheduler = async <T>(fn: (s: ReturnType<typeof createScheduler>) => Promise<T>): Promise<T> => {
     const config = configFromEnv();
+    // Loaded on use, so that --help does not pay for the Temporal client.
+    const [{ createScheduler }, { withTemporalClient }] = await Promise.all([import('../scheduler/scheduler'), import('./temporal-client')]);
     return withTemporalClient(config, (client) => fn(createScheduler({ client, taskQueue: config.temporal.scheduleTaskQueue, timezone: config.tz })));
   };
 

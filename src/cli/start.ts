@@ -2,12 +2,11 @@ import type { Command } from 'commander';
 import { createDb } from '../db/client';
 import type { Config } from '../config';
 import type { AggregationWorkflowResult } from '../workflows/types';
-import { printAggregationResult, runQueuedAggregation } from './aggregate-queued';
 import { intOption } from './options';
 import { printTable } from './output';
 import { configFromEnv } from './program';
 import { runSeed } from './seed';
-import { bootWorkers, withGrace } from './workers';
+import { withGrace } from './workers';
 
 interface StartFlags {
   once?: boolean;
@@ -31,6 +30,7 @@ export function registerStartCommand(program: Command): void {
     .action(async (flags: StartFlags) => {
       const days = intOption('--days', flags.days, { min: 1, max: 1000 });
       const config = withGrace(configFromEnv(), flags.shutdownGraceMs);
+      const [{ bootWorkers }, { printAggregationResult, runQueuedAggregation }] = await Promise.all([import('./boot'), import('./aggregate-queued')]);
       const { proc } = await bootWorkers(config, { jobs: true, cron: true });
       let ok = false;
       try {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { ComponentHealth } from '../queue';
-import { probePostgres, probeRedis, probeTemporal } from '../queue/health';
 import { configFromEnv } from './program';
 import { queueOption, withQueue, type QueueFlags } from './job';
 import { printJson, printTable } from './output';
@@ -26,6 +25,7 @@ export function registerStatusCommands(program: Command): void {
     // The probes answer at once; the queue (whose connections would wait for an absent Redis)
     // is opened for the metrics only when Redis answered.
     const config = configFromEnv();
+    const { probePostgres, probeRedis, probeTemporal } = await import('../queue/health');
     const timeoutMs = 3_000;
     const [redis, temporal, postgres] = await Promise.all([
       probeRedis(config.redis, timeoutMs),

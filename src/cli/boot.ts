@@ -1,0 +1,77 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Config } from '../config';
+import { createLogger, type Logger } from '../logger';
+import { probePostgres, probeRedis, probeTemporal, type ComponentHealth } from '../queue/health';
+import { BRIDGE_DEFAULTS } from '../queue/options';
+import { SCHEDULES } from '../scheduler/definitions';
+import { startWorkerProcess, type WorkerProcess } from '../worker-process';
+
+/**
+ * Start-up health check, then the worker process, then the banner. Shared by `workers` and
+ * `start`. A component that does not answer stops start-up with its reason (exit 1).
+ */
+export async function bootWorkers(config: Config, options: { jobs: boolean; cron: boolean }): Promise<{ proc: WorkerProcess; logger: Logger }> {
+  const logger = createLogger(config.logLevel, { service: 'analytics-workers' });
+  // Our own shutdown owns the signals, so Temporal's runtime must not race it; its logs go
+  // through pino at warn and above.
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[level === 'ERROR' ? 'error' : 'warn']({ sdk: meta }, message)),
+  });
+  const [redis, temporal, postgres] = await Promise.all([
+    probeRedis(config.redis, 3_000),
+    probeTemporal(config.temporal, 3_000),
+    probePostgres(config.databaseUrl, 3_000),
+  ]);
+  const down = (
+    [
+      ['Redis', 'REDIS_URL', redis],
+      ['Temporal', 'TEMPORAL_ADDRESS', temporal],
+      ['Postgres', 'DATABASE_URL', postgres],
+    ] as const
+  ).filter(([, , h]) => !h.healthy);
+  if (down.length > 0) {
+    const lines = down.map(([name, variable, h]) => `  ${name} (${variable}): ${(h as Extract<ComponentHealth, { healthy: false }>).reason}`);
+    throw new Error(`start-up health check failed:\n${lines.join('\n')}\n  (./dev.sh setup starts the local services)`);
+  }
+  const proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
+  printBanner(config, options, { redis, temporal, postgres });
+  return { proc, logger };
+}
+
+function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, health: Record<string, ComponentHealth>): void {
+  const ms = (h: ComponentHealth) => (h.healthy ? `${h.latencyMs} ms` : 'down');
+  const rule = '  ' + '─'.repeat(68);
+  const lines = [
+    '',
+    rule,
+    '  analytics-workers: BullMQ facade · Temporal workflows · Postgres aggregates',
+    rule,
+    `  Temporal     ${config.temporal.address}, namespace ${config.temporal.namespace} (${ms(health.temporal!)})`,
+    `  Web UI       ${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows`,
+    `  Redis        ${redact(config.redis.url)} (${ms(health.redis!)})`,
+    `  Postgres     ${redact(config.databaseUrl)} (${ms(health.postgres!)})`,
+  ];
+  if (options.jobs) {
+    lines.push(
+      `  Jobs         queue "${config.queueName}" -> task queue ${config.temporal.taskQueue}`,
+      `               bridge concurrency ${BRIDGE_DEFAULTS.concurrency}, ${BRIDGE_DEFAULTS.limiter.max} jobs/${BRIDGE_DEFAULTS.limiter.durationMs} ms; shutdown grace ${config.shutdownGraceMs} ms`,
+    );
+  } else {
+    lines.push('  Jobs         not run here (--cron-only)');
+  }
+  if (options.cron) {
+    lines.push(`  Schedules    installed, cron in ${config.tz}, trigger task queue ${config.temporal.scheduleTaskQueue}`);
+    for (const s of SCHEDULES) lines.push(`               ${s.id.padEnd(20)} ${s.cron.padEnd(11)} ${s.description}`);
+  } else {
+    lines.push('  Schedules    not served here (--no-cron)');
+  }
+  lines.push('  Health       checked every 60 s (logged)', rule, '');
+  console.log(lines.join('\n'));
+}
+
+export function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
