@@ -10,6 +10,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: a few files at a time, each owning its queue, task queue and schema.
     maxWorkers: 3,
-    reporters: ['default'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });
