@@ -58,7 +58,13 @@ describe('dead-letter queue', () => {
       failedReason: reason,
       attemptsMade: 2,
       failedAt: new Date(failed.finishedOn!).toISOString(),
-      opts: { attempts: 2, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: { age: 86_400, count: 1_000 }, removeOnFail: { age: 604_800, count: 5_000 } },
+      opts: {
+        attempts: 2,
+        backoff: { type: 'fixed', delay: 50 },
+        removeOnComplete: { age: 86_400, count: 1_000 },
+        removeOnFail: { age: 604_800, count: 5_000 },
+        timestamp: job.timestamp,
+      },
     });
     expect(entry.stacktrace.length).toBeGreaterThan(0);
 
@@ -78,6 +84,8 @@ describe('dead-letter queue', () => {
 
     const done = await waitForState(queue, jobId, 'completed');
     expect(done.data).toEqual(data);
+    // Enqueued again with its original time, which the workflow computes default periods from.
+    expect(done.timestamp).toBe(job.timestamp);
     expect((done.returnvalue as FixtureResult).cause).toBe('fixed');
     expect(await queue.deadLetters.get(jobId)).toBeUndefined();
     expect(JSON.parse((await cli('dlq', 'list', '--json')).stdout)).toEqual([]);

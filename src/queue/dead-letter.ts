@@ -11,8 +11,12 @@ export interface DeadLetterEntry {
   name: string;
   /** The payload exactly as it was enqueued. */
   data: unknown;
-  /** The options to enqueue it with again (attempts, backoff, priority, retention). */
-  opts: Pick<JobsOptions, 'attempts' | 'backoff' | 'priority' | 'removeOnComplete' | 'removeOnFail'>;
+  /**
+   * The options to enqueue it with again (attempts, backoff, priority, retention), and its
+   * original `timestamp` (plus any delay): the workflow computes default periods from it, so a
+   * retried job covers the periods the failed one was meant to, not those of the retry's day.
+   */
+  opts: Pick<JobsOptions, 'attempts' | 'backoff' | 'priority' | 'removeOnComplete' | 'removeOnFail' | 'timestamp'>;
   /** The last attempt's error message. */
   failedReason: string;
   stacktrace: string[];
@@ -72,7 +76,7 @@ export class DeadLetterQueue {
       jobId,
       name: job.name,
       data: job.data,
-      opts: pick(job.opts),
+      opts: { ...pick(job.opts), timestamp: job.timestamp + (job.opts.delay ?? 0) },
       failedReason: job.failedReason ?? '',
       stacktrace: job.stacktrace ?? [],
       attemptsMade: job.attemptsMade,

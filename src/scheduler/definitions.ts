@@ -23,7 +23,8 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     id: 'hourly-aggregation',
     cron: '0 * * * *',
     description: "all types, all active tenants: the tenant's current day so far and the previous day; cohorts for the current and previous month",
-    job: (t) => ({ type: 'all', periodType: 'day', asOf: t.toISOString(), periods: 1, includeCurrent: true }),
+    // No `periods`: its defaults are what this schedule wants (one previous day; two cohort months).
+    job: (t) => ({ type: 'all', periodType: 'day', asOf: t.toISOString(), includeCurrent: true }),
   },
   {
     id: 'daily-revenue',

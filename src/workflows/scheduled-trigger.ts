@@ -5,10 +5,15 @@ import type { createEnqueueActivities } from '../activities/enqueue';
 /** Set by the Temporal server on every scheduled, triggered or backfilled run. */
 const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-/** Enqueueing is one Redis round trip; retried generously because Redis may be briefly away. */
+/**
+ * Enqueueing is one Redis round trip. It is retried until it succeeds, for as long as the
+ * schedules' catch-up window: a fire time whose enqueue gave up would never be taken again (the
+ * schedule counts it as taken), so a Redis outage of hours must not lose it.
+ */
 export const ENQUEUE_ACTIVITY = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownScheduleError'] as string[] },
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0, nonRetryableErrorTypes: ['UnknownScheduleError'] as string[] },
 } as const;
 
 const { enqueueScheduledJob } = proxyActivities<ReturnType<typeof createEnqueueActivities>>(ENQUEUE_ACTIVITY);
