@@ -59,10 +59,27 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const activityLogger = logger.child({ component: 'activities' });
   const temporalWorkers: Worker[] = [];
   let bridge: BridgeWorker | undefined;
+  const runs: Promise<void>[] = [];
+  const start = (worker: Worker) => {
+    // Run at once: only a running worker can be shut down (and release the connection).
+    temporalWorkers.push(worker);
+    const run = worker.run();
+    run.catch(() => {}); // observed below (Promise.all); no unhandled rejection meanwhile
+    runs.push(run);
+  };
+  const releaseAll = async () => {
+    await bridge?.close().catch(() => {});
+    for (const w of temporalWorkers) if (w.getState() === 'RUNNING') w.shutdown();
+    // Workers hold the connection: they must be gone before it can close.
+    await Promise.allSettled(runs);
+    await queue.close().catch(() => {});
+    await connection.close().catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection'));
+    await db.$disconnect();
+  };
   try {
     await queue.ready();
     if (runJobs) {
-      temporalWorkers.push(
+      start(
         await createTemporalWorker({
           connection,
           namespace: config.temporal.namespace,
@@ -79,7 +96,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     }
     if (runCron) {
       // The trigger workflows have their own task queue, so `--cron-only` serves them alone.
-      temporalWorkers.push(
+      start(
         await createTemporalWorker({
           connection,
           namespace: config.temporal.namespace,
@@ -95,14 +112,19 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       });
       await scheduler.initializeScheduler();
     }
+    if (runJobs && options.bridge !== false) bridge = await queue.createWorker(options.bridge);
   } catch (err) {
-    await queue.close().catch(() => {});
-    await connection.close().catch(() => {});
-    await db.$disconnect();
+    await releaseAll();
     throw err;
   }
-  const running = Promise.all(temporalWorkers.map((w) => w.run()));
-  if (runJobs && options.bridge !== false) bridge = await queue.createWorker(options.bridge);
+  let failure: unknown;
+  const running = Promise.all(runs).catch((err: unknown) => {
+    // A Temporal worker that dies takes the process down (exit 1), so a supervisor restarts it.
+    failure ??= err;
+    logger.fatal({ err }, 'a Temporal worker failed; shutting down');
+    process.exitCode = 1;
+    void shutdown();
+  });
 
   const healthTimer =
     (options.healthIntervalMs ?? 60_000) > 0
@@ -127,7 +149,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       const finished = bridge ? await bridge.drain(config.shutdownGraceMs) : true;
       if (!finished) logger.warn('grace period over: unfinished jobs go back to the queue; their workflows continue');
       for (const w of temporalWorkers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running.catch((err: unknown) => logger.error({ err }, 'a Temporal worker stopped with an error'));
+      await running;
       await db.$disconnect();
       await queue.close();
       await connection.close();
@@ -161,8 +183,9 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   return {
     queue,
     untilStopped: async () => {
-      await running.catch(() => {});
+      await running;
       await shutdown();
+      if (failure !== undefined) throw failure;
     },
     shutdown,
   };

@@ -6,14 +6,14 @@ import type { createEnqueueActivities } from '../activities/enqueue';
 const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 /**
- * Enqueueing is one Redis round trip. It is retried until it succeeds, for as long as the
+ * Enqueueing is one Redis round trip. It is retried (no attempt limit) until it succeeds, for as long as the
  * schedules' catch-up window: a fire time whose enqueue gave up would never be taken again (the
  * schedule counts it as taken), so a Redis outage of hours must not lose it.
  */
 export const ENQUEUE_ACTIVITY = {
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 day',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 0, nonRetryableErrorTypes: ['UnknownScheduleError'] as string[] },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['UnknownScheduleError'] as string[] },
 } as const;
 
 const { enqueueScheduledJob } = proxyActivities<ReturnType<typeof createEnqueueActivities>>(ENQUEUE_ACTIVITY);
