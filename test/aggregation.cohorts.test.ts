@@ -87,6 +87,15 @@ describe('user cohorts', () => {
     expect(await cohortRows(t.pool, 'co')).toHaveLength(8);
   });
 
+  it('a run with an older as-of time keeps the later month numbers a newer run wrote', async () => {
+    // Newer run (clock: 2025-06-15): February gets months 0..4. Then a late run as of 2025-04-15
+    // defines months 0..2 only; months 3 and 4 must stay.
+    await testService(t.db).aggregateCohorts('co', '2025-02-01');
+    await testService(t.db).aggregateCohorts('co', '2025-02-01', asOf);
+    const feb = (await cohortRows(t.pool, 'co')).filter((r) => r.cohort_month === '2025-02-01');
+    expect(feb.map((r) => r.month_number)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('defaults as-of to the clock', async () => {
     // Clock pinned at 2025-06-15 (see testService): January gets months 0..5.
     await testService(t.db).aggregateCohorts('co', '2025-01-01');

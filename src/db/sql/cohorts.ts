@@ -20,7 +20,7 @@ export interface CohortsInput {
 /**
  * One statement that makes the tenant's `user_cohorts` rows for the given cohort months exactly
  * the rows defined as of as-of: upserts every (cohort, month_number 0..k) of a non-empty cohort
- * and deletes rows of those months that are no longer defined (a cohort that became empty).
+ * and deletes the rows of cohort months (up to the as-of month) that have become empty.
  * Raw reads: users by (tenant_id, created_at) over the cohort months; user_activity by
  * (tenant_id, occurred_at) from M_2 to the end of the as-of month (index-only: user_id is in the
  * index). Returns `{ written, deleted }`.
@@ -75,9 +75,12 @@ upserted AS (
   RETURNING 1
 ),
 deleted AS (
+  -- Only cohorts that are empty now (every user of the month gone), and only months up to the
+  -- as-of month: a run with an older as-of time (a late job, a retry) must not delete the later
+  -- month numbers a newer run wrote.
   DELETE FROM user_cohorts uc
-  WHERE uc.tenant_id = ${tenantId} AND uc.cohort_month = ANY(${cohortMonths}::date[])
-    AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.cohort_month = uc.cohort_month AND c.month_number = uc.month_number)
+  WHERE uc.tenant_id = ${tenantId} AND uc.cohort_month = ANY((${cohortMonths}::date[])[1:${asOfIndex}::int])
+    AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.cohort_month = uc.cohort_month)
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM upserted)::int AS written, (SELECT count(*) FROM deleted)::int AS deleted`;
