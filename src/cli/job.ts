@@ -149,4 +149,21 @@ export function registerJobCommands(program: Command): void {
     const did = [r.removed ? 'removed from the queue' : '', r.workflowCancelled ? 'workflow cancelled' : ''].filter(Boolean).join(', ');
     console.log(`job ${jobId} (${r.state}): ${did || 'nothing to cancel'}`);
   });
+
+  queueOption(
+    job
+      .command('retry')
+      .description(
+        'run a failed or cancelled job again under the same id, with fresh attempts and its original time; ' +
+          'a cancelled aggregation backfill resumes, skipping the chunks already done',
+      )
+      .argument('<jobId>', 'job id')
+      .option('--json', 'print JSON'),
+  ).action(async (jobId: string, flags: QueueFlags) => {
+    const r = await withQueue(flags, (queue) => queue.retryJob(jobId));
+    if (flags.json) printJson(r);
+    else if (r.retried) console.log(`job ${jobId} is waiting again`);
+    else console.error(r.state === 'unknown' ? `no job ${jobId} in queue ${queueNameOf(flags)}` : `job ${jobId} is ${r.state}, not failed: nothing to retry`);
+    if (!r.retried) process.exitCode = 1;
+  });
 }

@@ -4,7 +4,7 @@ import { Queue, type ConnectionOptions, type Job, type JobsOptions, type JobType
 import { QueueValidationError } from '../errors/queue-validation-error';
 import { createLogger, type Logger } from '../logger';
 import { createBridgeWorker, type BridgeWorker } from './bridge';
-import { DeadLetterQueue, type DeadLetterEntry, type RetryOutcome } from './dead-letter';
+import { DeadLetterQueue, deadLetterJobId, type DeadLetterEntry, type RetryOutcome } from './dead-letter';
 import { probePostgres, probeRedis, probeTemporal, withTimeout, type HealthReport } from './health';
 import { workflowIdFor } from './job-types';
 import { getQueueMetrics, type QueueMetrics } from './metrics';
@@ -197,6 +197,22 @@ export class AnalyticsQueue {
       }
     }
     return { jobId, state, removed, workflowCancelled };
+  }
+
+  /**
+   * Runs a failed or cancelled job again under the same id, with fresh attempts and its original
+   * time (so default periods stay the same). Its workflow starts a new run with the same id; an
+   * aggregation backfill skips the chunks the earlier, cancelled run completed. Its dead-letter
+   * entry, if any, is removed.
+   */
+  async retryJob(jobId: string): Promise<{ jobId: string; state: JobType | 'unknown'; retried: boolean }> {
+    const job = await this.queue.getJob(jobId);
+    const state = job ? ((await job.getState()) as JobType | 'unknown') : 'unknown';
+    if (!job || state !== 'failed') return { jobId, state, retried: false };
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await (await this.deadLetters.queue.getJob(deadLetterJobId(jobId)))?.remove();
+    this.logger.info({ jobId }, 'failed job retried');
+    return { jobId, state, retried: true };
   }
 
   /** Dead-letter entries, oldest first. */
