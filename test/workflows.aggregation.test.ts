@@ -269,6 +269,38 @@ describe('aggregationWorkflow (time-skipping)', () => {
     }
   });
 
+  it('a resumed run also skips a chunk child that had completed before the parent was cancelled', async () => {
+    await tenants(['t-m1', 't-m2', 't-m3', 't-m4']);
+    const jobId = `resume-multi-${uniqueSuffix()}`;
+    const job: AggregationJobData = { type: 'revenue', periodType: 'day', periodStart: '2025-08-01', periodEnd: '2025-08-21' };
+    // Two children of two tenants; each tenant has 2 calls of 10 days. The second child waits.
+    const options: AggregationRunOptions = { periodsPerActivity: 10, tenantsPerChild: 2 };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    behaviour = async (input) => {
+      if (input.tenantId === 't-m3' || input.tenantId === 't-m4') await gate;
+      return summary(input);
+    };
+    try {
+      const first = await start(job, options, jobId);
+      const child1 = env.client.workflow.getHandle(`${first.workflowId}/chunk-1`);
+      await eventually(async () => ((await child1.describe().catch(() => undefined))?.status.name === 'COMPLETED' ? true : undefined), 'child 1 to complete');
+      await first.cancel();
+      await first.result().catch(() => undefined);
+      const { rows: ledger } = await t.pool.query<{ tenant_id: string }>('SELECT tenant_id FROM backfill_chunks WHERE job_key = $1 ORDER BY 1', [first.workflowId]);
+      expect(ledger.map((r) => r.tenant_id)).toEqual(['t-m1', 't-m1', 't-m2', 't-m2']);
+
+      calls = [];
+      behaviour = async (input) => summary(input);
+      const result = await (await start(job, options, jobId)).result();
+      expect(calls.map((c) => c.input.tenantId).sort()).toEqual(['t-m3', 't-m3', 't-m4', 't-m4']);
+      expect(result.chunks).toEqual({ total: 8, done: 4, failed: 0, skipped: 0, resumed: 4 });
+      expect(result.totals).toMatchObject({ tenants: 4, tasks: 4, succeeded: 4, failed: 0 });
+    } finally {
+      release();
+    }
+  });
+
   async function resumeAfterCancel(first: Awaited<ReturnType<typeof start>>, job: AggregationJobData, options: AggregationRunOptions, jobId: string) {
     await first.cancel();
     const err = await first.result().then(

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -193,6 +194,10 @@ export async function aggregationChunkWorkflow(input: AggregationChunkInput): Pr
     throw err;
   }
 
+  // With several children, the parent can be cancelled after this child completed: record its
+  // calls too, so a resumed run skips them (the parent clears the ledger once a run completes).
+  // patched(): histories from before this step replay on the old path.
+  if (input.chunkCount > 1 && patched('record-completed-child-chunks')) await recordDone(input, items, status, itemRows);
   return summarize(input, state, tasks, tallies, progress(), counts);
 }
 
