@@ -33,6 +33,12 @@ export interface Config {
   reportDir: string;
   /** How long `analytics workers` lets active jobs finish after SIGTERM/SIGINT. @defaultValue 30000 */
   shutdownGraceMs: number;
+  /** Jobs one bridge worker follows at once. @defaultValue 5 */
+  bridgeConcurrency: number;
+  /** Jobs the bridges start per second, all together. @defaultValue 10 */
+  bridgeRateLimit: number;
+  /** Aggregation calls one job's workflow keeps in flight. @defaultValue 20 */
+  aggregationMaxInFlight: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -52,6 +58,9 @@ export const CONFIG_DEFAULTS = {
   EXPORT_DIR: `${PROJECT_ROOT}.local/exports`,
   REPORT_DIR: `${PROJECT_ROOT}.local/reports`,
   SHUTDOWN_GRACE_MS: '30000',
+  BRIDGE_CONCURRENCY: '5',
+  BRIDGE_RATE_LIMIT: '10',
+  AGGREGATION_MAX_IN_FLIGHT: '20',
 } as const;
 
 export class ConfigError extends Error {
@@ -108,6 +117,9 @@ const fields = {
   EXPORT_DIR: z.string().min(1),
   REPORT_DIR: z.string().min(1),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
+  BRIDGE_CONCURRENCY: z.coerce.number().int().min(1).max(1000),
+  BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
+  AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
 } as const;
 
 type Raw = { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
@@ -170,5 +182,8 @@ export function loadConfig(
     exportDir: r.EXPORT_DIR,
     reportDir: r.REPORT_DIR,
     shutdownGraceMs: r.SHUTDOWN_GRACE_MS,
+    bridgeConcurrency: r.BRIDGE_CONCURRENCY,
+    bridgeRateLimit: r.BRIDGE_RATE_LIMIT,
+    aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
   };
 }

@@ -112,7 +112,14 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       });
       await scheduler.initializeScheduler();
     }
-    if (runJobs && options.bridge !== false) bridge = await queue.createWorker(options.bridge);
+    if (runJobs && options.bridge !== false) {
+      bridge = await queue.createWorker({
+        concurrency: config.bridgeConcurrency,
+        limiter: { max: config.bridgeRateLimit, durationMs: 1_000 },
+        aggregationRunOptions: { maxConcurrentActivities: config.aggregationMaxInFlight },
+        ...options.bridge,
+      });
+    }
   } catch (err) {
     await releaseAll();
     throw err;

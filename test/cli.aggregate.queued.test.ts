@@ -25,7 +25,7 @@ beforeAll(async () => {
   } finally {
     client.release();
   }
-  workers = await startTestWorkers(t.url, { address: inject('temporalAddress') });
+  workers = await startTestWorkers(t.url, { address: inject('temporalAddress') }, {}, { AGGREGATION_MAX_IN_FLIGHT: '7' });
 });
 
 afterAll(async () => {
@@ -39,6 +39,11 @@ describe('analytics aggregate (queued: BullMQ -> Temporal -> Postgres)', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as AggregationWorkflowResult;
     expect(result.workflowId).toMatch(/^aggregation\//);
+    // The workers' AGGREGATION_MAX_IN_FLIGHT reached the workflow the bridge started.
+    const history = await (await workers.proc.queue.temporalClient()).workflow.getHandle(result.workflowId).fetchHistory();
+    const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(new TextDecoder().decode(started.input!.payloads![0]!.data!)) as { options?: { maxConcurrentActivities?: number } };
+    expect(input.options?.maxConcurrentActivities).toBe(7);
     expect(result.totals).toMatchObject({ tenants: 2, tasks: 2, succeeded: 2, failed: 0, rowsWritten: 56 });
     expect(result.outcomes.map((o) => [o.tenantId, o.type, o.status]).sort()).toEqual([
       ['tenant-001', 'revenue', 'succeeded'],

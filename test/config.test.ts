@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     expect(c.tz).toBe('UTC');
     expect(c.queueName).toBe('analytics');
     expect(c.shutdownGraceMs).toBe(30_000);
+    expect([c.bridgeConcurrency, c.bridgeRateLimit, c.aggregationMaxInFlight]).toEqual([5, 10, 20]);
     expect(c.exportDir).toMatch(/\/\.local\/exports$/);
     expect(c.reportDir).toMatch(/\/\.local\/reports$/);
   });
@@ -50,6 +51,9 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['QUEUE_NAME', 'a:b'],
     ['SHUTDOWN_GRACE_MS', '-5'],
+    ['BRIDGE_CONCURRENCY', '0'],
+    ['BRIDGE_RATE_LIMIT', 'fast'],
+    ['AGGREGATION_MAX_IN_FLIGHT', '2.5'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     let error: unknown;
     try {

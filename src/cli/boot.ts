@@ -2,7 +2,6 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { probePostgres, probeRedis, probeTemporal, type ComponentHealth } from '../queue/health';
-import { BRIDGE_DEFAULTS } from '../queue/options';
 import { SCHEDULES } from '../scheduler/definitions';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process';
 
@@ -55,7 +54,7 @@ function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, 
   if (options.jobs) {
     lines.push(
       `  Jobs         queue "${config.queueName}" -> task queue ${config.temporal.taskQueue}`,
-      `               bridge concurrency ${BRIDGE_DEFAULTS.concurrency}, ${BRIDGE_DEFAULTS.limiter.max} jobs/${BRIDGE_DEFAULTS.limiter.durationMs} ms; shutdown grace ${config.shutdownGraceMs} ms`,
+      `               bridge concurrency ${config.bridgeConcurrency}, ${config.bridgeRateLimit} jobs/s; ${config.aggregationMaxInFlight} aggregation calls in flight per job; shutdown grace ${config.shutdownGraceMs} ms`,
     );
   } else {
     lines.push('  Jobs         not run here (--cron-only)');

@@ -73,7 +73,7 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
     const name = job.name as JobName;
     const workflowId = workflowIdFor(name, jobId);
     const requestedAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
-    const handle = await startJobWorkflow(client, { name, payload, jobId, requestedAt, taskQueue: deps.taskQueue });
+    const handle = await startJobWorkflow(client, { name, payload, jobId, requestedAt, taskQueue: deps.taskQueue, aggregationRunOptions: options.aggregationRunOptions });
     const { runId } = await handle.describe();
     await job.log(`following workflow ${workflowId} (run ${runId}), attempt ${job.attemptsMade + 1}`);
     return follow(job, token, handle, workflowId, signal);

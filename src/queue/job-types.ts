@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { startAggregationWorkflow } from '../temporal/start-aggregation';
 import type { ExportWorkflowInput } from '../workflows/export';
 import type { ScheduledReportWorkflowInput } from '../workflows/report';
-import { aggregationWorkflowId } from '../workflows/types';
+import { aggregationWorkflowId, type AggregationRunOptions } from '../workflows/types';
 import type { JobName, JobPayloads } from './schemas';
 
 // Job type -> workflow. Workflow ids derive from the job id, so the same job (a duplicate add, a
@@ -26,6 +26,8 @@ export interface JobWorkflowStart<N extends JobName = JobName> {
   /** ISO instant the job asked to run (enqueue time plus its delay); defaults are computed from it. */
   requestedAt: string;
   taskQueue: string;
+  /** Fan-out of an aggregation workflow. @defaultValue the workflow's defaults */
+  aggregationRunOptions?: AggregationRunOptions;
 }
 
 /**
@@ -37,7 +39,8 @@ export interface JobWorkflowStart<N extends JobName = JobName> {
 export async function startJobWorkflow(client: Client, start: JobWorkflowStart): Promise<WorkflowHandle> {
   if (start.name === 'aggregation') {
     const job = start.payload as JobPayloads['aggregation'];
-    return startAggregationWorkflow(client, { job, jobId: start.jobId, requestedAt: start.requestedAt }, { taskQueue: start.taskQueue });
+    const options = start.aggregationRunOptions;
+    return startAggregationWorkflow(client, { job, jobId: start.jobId, requestedAt: start.requestedAt, ...(options ? { options } : {}) }, { taskQueue: start.taskQueue });
   }
   const workflowId = workflowIdFor(start.name, start.jobId);
   const input: ExportWorkflowInput | ScheduledReportWorkflowInput =

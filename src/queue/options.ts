@@ -1,6 +1,7 @@
 import type { BackoffOptions, KeepJobs } from 'bullmq';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { AggregationRunOptions } from '../workflows/types';
 
 // Every knob of the facade and the bridge, with the defaults of DESIGN.md ("Jobs"). A composition
 // root resolves these once ({@link resolveQueueOptions}) and passes them down.
@@ -49,6 +50,8 @@ export interface BridgeOptions {
   maxStalledCount: number;
   /** How often failed jobs missing from the dead-letter queue are swept into it (crash safety net). @defaultValue 60000 */
   deadLetterSweepMs: number;
+  /** How aggregation workflows this bridge starts fan out (calls in flight, chunk sizes, …). @defaultValue the workflow's defaults */
+  aggregationRunOptions?: AggregationRunOptions;
 }
 
 export interface QueueOptions {

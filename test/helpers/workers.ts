@@ -18,6 +18,7 @@ export async function startTestWorkers(
   databaseUrl: string,
   temporal: { address: string; namespace?: string },
   options: WorkerProcessOptions = {},
+  extraEnv: Record<string, string> = {},
 ): Promise<TestWorkers> {
   const suffix = uniqueSuffix();
   const env = {
@@ -27,6 +28,7 @@ export async function startTestWorkers(
     TEMPORAL_TASK_QUEUE: `tq-${suffix}`,
     QUEUE_NAME: `q-${suffix}`,
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const config = loadConfig({ ...process.env, ...env });
   const proc = await startWorkerProcess(config, createLogger('warn', { service: 'test-workers' }), {
