@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from './paths';
  */
 export interface Config {
   /** Redis connection, from REDIS_URL or REDIS_HOST/PORT/PASSWORD/DB. @defaultValue redis://127.0.0.1:6379/0 */
-  redis: { host: string; port: number; password: string | undefined; db: number; url: string };
+  redis: { host: string; port: number; password: string | undefined; db: number; url: string; username?: string; tls?: boolean };
   /** Postgres connection string; `?schema=` selects a schema. @defaultValue postgresql://postgres@127.0.0.1:5432/analytics */
   databaseUrl: string;
   temporal: {
@@ -155,6 +155,8 @@ export function loadConfig(
       password: u.password ? decodeURIComponent(u.password) : undefined,
       db,
       url: r.REDIS_URL,
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: true } : {}),
     };
   } else {
     const auth = r.REDIS_PASSWORD ? `:${encodeURIComponent(r.REDIS_PASSWORD)}@` : '';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
+import { redisOptionsOf } from '../src/queue/options';
 
 describe('loadConfig', () => {
   it('defaults point at the local services', () => {
@@ -28,6 +29,12 @@ describe('loadConfig', () => {
   it('REDIS_URL wins over the separate REDIS_* variables', () => {
     const c = loadConfig({ REDIS_URL: 'redis://:s%40cret@cache.internal:6380/3', REDIS_HOST: 'ignored', REDIS_PORT: '1' });
     expect(c.redis).toMatchObject({ host: 'cache.internal', port: 6380, password: 's@cret', db: 3 });
+  });
+
+  it('keeps the ACL user and TLS of a rediss:// URL', () => {
+    const c = loadConfig({ REDIS_URL: 'rediss://app:pw@cache.internal:6380/1' });
+    expect(c.redis).toMatchObject({ host: 'cache.internal', port: 6380, username: 'app', password: 'pw', db: 1, tls: true });
+    expect(redisOptionsOf(c.redis)).toEqual({ host: 'cache.internal', port: 6380, db: 1, username: 'app', password: 'pw', tls: {} });
   });
 
   it('builds the Redis URL from REDIS_HOST/PORT/PASSWORD/DB', () => {

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { QueueEvents, type Job } from 'bullmq';
 import type { AnalyticsQueue } from '../queue';
+import { redisOptionsOf } from '../queue/options';
 import type { AggregationProgress } from '../workflows/types';
 
 export interface FollowOptions {
@@ -16,7 +17,7 @@ export interface FollowOptions {
  */
 export async function followJob<T = unknown>(queue: AnalyticsQueue, job: Job, options: FollowOptions = {}): Promise<T> {
   const { redis, prefix } = queue.options;
-  const events = new QueueEvents(queue.name, { connection: { host: redis.host, port: redis.port, password: redis.password, db: redis.db }, prefix });
+  const events = new QueueEvents(queue.name, { connection: redisOptionsOf(redis), prefix });
   const bar =
     options.progress === false
       ? undefined

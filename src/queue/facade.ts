@@ -8,7 +8,7 @@ import { DeadLetterQueue, deadLetterJobId, type DeadLetterEntry, type RetryOutco
 import { probePostgres, probeRedis, probeTemporal, withTimeout, type HealthReport } from './health';
 import { workflowIdFor } from './job-types';
 import { getQueueMetrics, type QueueMetrics } from './metrics';
-import { resolveQueueOptions, type BridgeOptions, type QueueOptions, type QueueOptionsInput } from './options';
+import { redisOptionsOf, resolveQueueOptions, type BridgeOptions, type QueueOptions, type QueueOptionsInput } from './options';
 import { isJobName, validateJob, type JobData, type JobName } from './schemas';
 
 /** A job for {@link AnalyticsQueue.addBulk}. */
@@ -55,7 +55,7 @@ export class AnalyticsQueue {
     this.options = resolveQueueOptions(input);
     this.logger = (this.options.logger ?? createLogger('silent')).child({ component: 'queue', queue: this.options.queueName });
     const { redis, prefix } = this.options;
-    this.connection = { host: redis.host, port: redis.port, password: redis.password, db: redis.db };
+    this.connection = redisOptionsOf(redis);
     this.queue = new Queue(this.options.queueName, { connection: this.connection, prefix });
     // Without a listener a connection error would be thrown as an unhandled 'error' event.
     this.queue.on('error', (err) => this.logger.warn({ err }, 'queue connection error'));

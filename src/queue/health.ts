@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { connectionStringOf, schemaOf } from '../db/client';
 import type { QueueMetrics } from './metrics';
-import type { RedisConnection } from './options';
+import { redisOptionsOf, type RedisConnection } from './options';
 
 // Each probe opens its own short-lived connection with a hard timeout: a long-lived client would
 // queue commands while its server is away (and answer late), or back off its reconnects for
@@ -56,10 +56,7 @@ async function timed(run: () => Promise<void>): Promise<ComponentHealth> {
 export function probeRedis(redis: RedisConnection, timeoutMs: number): Promise<ComponentHealth> {
   return timed(async () => {
     const client = new Redis({
-      host: redis.host,
-      port: redis.port,
-      password: redis.password,
-      db: redis.db ?? 0,
+      ...redisOptionsOf(redis),
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -13,6 +13,22 @@ export interface RedisConnection {
   password?: string | undefined;
   /** @defaultValue 0 */
   db?: number;
+  /** ACL user (Redis 6+). @defaultValue none */
+  username?: string | undefined;
+  /** Connect over TLS (a `rediss://` URL). @defaultValue false */
+  tls?: boolean;
+}
+
+/** ioredis/BullMQ connection options for a {@link RedisConnection}. */
+export function redisOptionsOf(redis: RedisConnection): { host: string; port: number; password?: string; username?: string; db: number; tls?: object } {
+  return {
+    host: redis.host,
+    port: redis.port,
+    db: redis.db ?? 0,
+    ...(redis.password !== undefined ? { password: redis.password } : {}),
+    ...(redis.username !== undefined ? { username: redis.username } : {}),
+    ...(redis.tls ? { tls: {} } : {}),
+  };
 }
 
 /** Defaults applied to every job `addJob` enqueues; a job's own options win. */
@@ -126,7 +142,7 @@ export function resolveQueueOptions(input: QueueOptionsInput): QueueOptions {
   return {
     queueName,
     prefix: input.prefix ?? QUEUE_DEFAULTS.prefix,
-    redis: { host: redis.host, port: redis.port, password: redis.password, db: redis.db ?? 0 },
+    redis: { host: redis.host, port: redis.port, password: redis.password, db: redis.db ?? 0, username: redis.username, tls: redis.tls ?? false },
     temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
     databaseUrl,
     jobDefaults: { ...JOB_DEFAULTS, ...input.jobDefaults },
