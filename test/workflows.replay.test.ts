@@ -7,7 +7,7 @@ import { workflowBundle } from '../src/temporal/worker';
 import { EventType, eventsOf } from './helpers/workflow-env';
 
 // Histories recorded from earlier versions of the workflows (test/fixtures/histories, written by
-// record.ts there) must replay against today's code: a change that would break running
+// record.ts and record-jobs.ts there) must replay against today's code: a change that would break running
 // workflows (a non-determinism error) fails here before it reaches a worker.
 
 const DIR = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
@@ -26,18 +26,25 @@ beforeAll(async () => {
   );
 });
 
-describe('recorded aggregation histories', () => {
-  it('cover both workflows, retries, continue-as-new, cancellation and resumption', () => {
-    const started = (r: Recorded) => r.history.events[0]!.workflowExecutionStartedEventAttributes!;
-    expect(new Set(recorded.map((r) => started(r).workflowType!.name))).toEqual(new Set(['aggregationWorkflow', 'aggregationChunkWorkflow']));
-    expect(recorded.some((r) => started(r).continuedExecutionRunId)).toBe(true);
-    expect(recorded.filter((r) => eventsOf(r.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED).length > 0).map((r) => r.file)).toEqual([
+const started = (r: Recorded) => r.history.events[0]!.workflowExecutionStartedEventAttributes!;
+
+describe('recorded histories', () => {
+  it('cover every workflow the worker bundle exports', async () => {
+    const exported = Object.keys(await import('../src/workflows/index')).sort();
+    expect(new Set(recorded.map((r) => started(r).workflowType!.name))).toEqual(new Set(exported));
+  });
+
+  it('of the aggregation workflows cover retries, continue-as-new, cancellation and resumption', () => {
+    const aggregation = recorded.filter((r) => !r.file.startsWith('jobs.'));
+    expect(new Set(aggregation.map((r) => started(r).workflowType!.name))).toEqual(new Set(['aggregationWorkflow', 'aggregationChunkWorkflow']));
+    expect(aggregation.some((r) => started(r).continuedExecutionRunId)).toBe(true);
+    expect(aggregation.filter((r) => eventsOf(r.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED).length > 0).map((r) => r.file)).toEqual([
       'cancelled.chunk-1.run-1.json',
       'cancelled.parent.run-1.json',
     ]);
-    const activityTypes = new Set(recorded.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)));
+    const activityTypes = new Set(aggregation.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)));
     expect(activityTypes).toEqual(new Set(['partitionTenants', 'planPartition', 'aggregateTenant', 'recordCompletedChunks', 'forgetCompletedChunks']));
-    const attempts = recorded.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes!.attempt));
+    const attempts = aggregation.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes!.attempt));
     expect(Math.max(...attempts.map(Number))).toBe(3);
   });
 

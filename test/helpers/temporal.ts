@@ -2,7 +2,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { testConfig, uniqueSuffix } from './config';
 
@@ -44,7 +44,7 @@ export async function createTestNamespace(client: Client, prefix = 'ns', options
   await client.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   if (options.searchAttributes) {
     // Custom search attributes are per namespace; the job workflows set them.
-    const { IndexedValueType } = temporal.api.enums.v1;
+    const { IndexedValueType } = proto.temporal.api.enums.v1;
     await client.connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
