@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './errors/config-error';
 import { PROJECT_ROOT } from './paths';
+
+export { ConfigError };
 
 /**
  * Configuration, resolved once per process from defaults < environment < flags.
@@ -62,16 +65,6 @@ export const CONFIG_DEFAULTS = {
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
 } as const;
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`invalid configuration: ${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** The URL's scheme, or undefined when it does not parse (zod runs refinements even after .url() fails). */
 function schemeOf(u: string): string | undefined {

@@ -1,15 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config';
+import { UsageError } from '../errors/usage-error';
+
+export { UsageError };
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error (bad flag, bad value, bad configuration). */
 export const EXIT_USAGE = 2;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** The resolved configuration; a bad variable is a usage error naming it. */
 export function configFromEnv(): Config {

@@ -81,6 +81,7 @@ export class AnalyticsQueue {
       backoff: d.backoff,
       removeOnComplete: d.removeOnComplete,
       removeOnFail: d.removeOnFail,
+      keepLogs: d.keepLogs,
       ...opts,
       // A random id, not BullMQ's counter: workflow ids derive from job ids, and a counter starts
       // again at 1 when a queue is obliterated, which would attach new jobs to old workflows.

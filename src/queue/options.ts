@@ -45,6 +45,8 @@ export interface JobDefaults {
   removeOnComplete: KeepJobs;
   /** Failed jobs kept, by age in seconds and by count. @defaultValue `{ age: 604800, count: 5000 }` (7 days, 5000 jobs) */
   removeOnFail: KeepJobs;
+  /** Log lines kept per job (the bridge logs each progress change of a long run). @defaultValue 200 */
+  keepLogs: number;
 }
 
 /** The bridge worker: the BullMQ Worker that turns jobs into Temporal workflows. */
@@ -111,6 +113,7 @@ export const JOB_DEFAULTS: JobDefaults = {
   backoff: { type: 'exponential', delay: 5_000 },
   removeOnComplete: { age: 24 * HOUR_SECONDS, count: 1_000 },
   removeOnFail: { age: 7 * 24 * HOUR_SECONDS, count: 5_000 },
+  keepLogs: 200,
 };
 
 export const BRIDGE_DEFAULTS: BridgeOptions = {
