@@ -7,8 +7,7 @@ import type { PeriodsInput } from '../src/db/sql/periods';
 import { revenueUpsert } from '../src/db/sql/revenue';
 import { tournamentsUpsert } from '../src/db/sql/tournaments';
 import type { Prisma } from '../src/generated/prisma/client';
-import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
+import { seedTenants } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 
@@ -33,16 +32,8 @@ let t: TestDatabase;
 
 beforeAll(async () => {
   t = await createTestDatabase('expl');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
-    const options = { tenants: 4, usersPerTenant: 150, days: 120, seed: 5, untilMs: Date.parse('2025-04-01T00:00:00Z') };
-    for (let i = 0; i < options.tenants; i++) await generateTenant(options, i, writer);
-    await writer.flush();
-    await client.query(`ANALYZE ${[...RAW_TABLES].join(', ')}`);
-  } finally {
-    client.release();
-  }
+  await seedTenants(t.pool, { tenants: 4, usersPerTenant: 150, days: 120, seed: 5, untilMs: Date.parse('2025-04-01T00:00:00Z') });
+  await t.pool.query(`ANALYZE ${[...RAW_TABLES].join(', ')}`);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import type { AggregationType } from '../src/activities/types';
 import { createDb } from '../src/db/client';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { createRng } from '../src/seed/prng';
-import { BatchWriter } from '../src/seed/writer';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import type { TestDatabase } from './helpers/db';
 import { writeRandomTenant } from './helpers/random-raw';
@@ -19,14 +19,9 @@ const statements: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase('stmt');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     await writeRandomTenant(createRng(7), writer, 'st', 'America/New_York');
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
   const logged = createDb(t.url, { max: 2, log: [{ emit: 'event', level: 'query' }] }) as unknown as PrismaClient<'query'>;
   logged.$on('query', (e) => statements.push(e.query));
   counted = logged as unknown as PrismaClient;

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
 import type { AggregationWorkflowResult } from '../src/workflows/types';
 import { runCli } from './helpers/cli';
+import { seedTenants } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { revenueRows } from './helpers/fixtures';
 import { loadRaw, oracleRevenue } from './helpers/oracle';
@@ -16,15 +15,7 @@ let workers: TestWorkers;
 
 beforeAll(async () => {
   t = await createTestDatabase('cliq');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
-    const options = { tenants: 2, usersPerTenant: 25, days: 45, seed: 5, untilMs: Date.parse('2025-03-15T00:00:00Z') };
-    for (let i = 0; i < options.tenants; i++) await generateTenant(options, i, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  await seedTenants(t.pool, { tenants: 2, usersPerTenant: 25, days: 45, seed: 5, untilMs: Date.parse('2025-03-15T00:00:00Z') });
   workers = await startTestWorkers(t.url, { address: inject('temporalAddress') }, {}, { AGGREGATION_MAX_IN_FLIGHT: '7' });
 });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregateSummary } from '../src/activities/types';
-import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
+import { seedTenants } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import { registerAggregateCommand } from '../src/cli/aggregate';
 import { runCli } from './helpers/cli';
@@ -14,16 +13,8 @@ let t: TestDatabase;
 
 beforeAll(async () => {
   t = await createTestDatabase('cliagg');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
-    // tenant-001 in UTC, tenant-002 in America/New_York
-    const options = { tenants: 2, usersPerTenant: 30, days: 60, seed: 11, untilMs: Date.parse('2025-03-15T00:00:00Z') };
-    for (let i = 0; i < options.tenants; i++) await generateTenant(options, i, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  // tenant-001 in UTC, tenant-002 in America/New_York
+  await seedTenants(t.pool, { tenants: 2, usersPerTenant: 30, days: 60, seed: 11, untilMs: Date.parse('2025-03-15T00:00:00Z') });
   await org(t.pool, 'tenant-zzz-suspended', 'UTC', 'suspended');
 });
 

@@ -5,9 +5,9 @@ import { loadConfig } from '../src/config';
 import { PROJECT_ROOT } from '../src/paths';
 import { AnalyticsQueue } from '../src/queue';
 import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
 import { runCli } from './helpers/cli';
 import { uniqueSuffix } from './helpers/config';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 // `analytics workers` as a real subprocess. To have a job that is provably active when the signal
@@ -19,14 +19,9 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase('cliworkers');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     await generateTenant({ tenants: 1, usersPerTenant: 20, days: 20, seed: 9, untilMs: Date.parse('2025-05-01T00:00:00Z') }, 0, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
 import type { AggregationProgress, AggregationWorkflowResult } from '../src/workflows/types';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { startTestWorkers, type TestWorkers } from './helpers/workers';
 
@@ -15,14 +15,9 @@ let workers: TestWorkers;
 
 beforeAll(async () => {
   t = await createTestDatabase('resume');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     await generateTenant({ tenants: 1, usersPerTenant: 30, days: 120, seed: 4, untilMs: Date.parse('2025-04-15T00:00:00Z') }, 0, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
   workers = await startTestWorkers(t.url, { address: inject('temporalAddress') });
 });
 

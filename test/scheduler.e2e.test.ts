@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/scheduler/scheduler';
 import { scheduledJobId } from '../src/scheduler/definitions';
 import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { revenueRows } from './helpers/fixtures';
 import { loadRaw, oracleRevenue } from './helpers/oracle';
@@ -29,17 +29,12 @@ function lastCompleteDay(nominal: Date, zone: string): [string, string] {
 
 beforeAll(async () => {
   t = await createTestDatabase('sched_e2e');
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     // Tenants 0 and 1 of the generator live in UTC and America/New_York; history up to tomorrow.
     const until = Date.parse(`${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`);
     const options = { tenants: 2, usersPerTenant: 25, days: 30, seed: 3, untilMs: until };
     for (let i = 0; i < options.tenants; i++) await generateTenant(options, i, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
   const { rows } = await t.pool.query<{ id: string; timezone: string }>('SELECT id, timezone FROM organizations ORDER BY id');
   expect(Object.fromEntries(rows.map((r) => [r.id, r.timezone]))).toEqual(ZONES);
   const address = inject('temporalAddress');

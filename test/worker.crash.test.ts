@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAggregateCommand } from '../src/cli/aggregate';
 import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
 import { startAggregationWorkflow } from '../src/temporal/start-aggregation';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import { runInProcess } from './helpers/cli-in-process';
 import { uniqueSuffix } from './helpers/config';
@@ -29,14 +29,9 @@ let clean: TestDatabase;
 const workers: ChildProcess[] = [];
 
 async function seed(t: TestDatabase): Promise<void> {
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     for (let i = 0; i < SEED.tenants; i++) await generateTenant(SEED, i, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function aggregates(t: TestDatabase): Promise<unknown[][]> {

@@ -3,11 +3,11 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAggregateCommand } from '../src/cli/aggregate';
 import { generateTenant } from '../src/seed/generate';
-import { BatchWriter } from '../src/seed/writer';
 import { AggregationType, JobId, PeriodType, TenantCount, TenantId } from '../src/temporal/search-attributes';
 import { startAggregationWorkflow } from '../src/temporal/start-aggregation';
 import { createTemporalWorker } from '../src/temporal/worker';
 import type { AggregationJobData, AggregationWorkflowInput } from '../src/workflows/types';
+import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import { runInProcess } from './helpers/cli-in-process';
 import { uniqueSuffix } from './helpers/config';
@@ -32,14 +32,9 @@ let worker: Worker;
 let running: Promise<void>;
 
 async function seed(t: TestDatabase): Promise<void> {
-  const client = await t.pool.connect();
-  try {
-    const writer = new BatchWriter(client);
+  await withBatchWriter(t.pool, async (writer) => {
     for (let i = 0; i < SEED.tenants; i++) await generateTenant(SEED, i, writer);
-    await writer.flush();
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Every aggregate row of a schema, without computed_at, in a stable order. */
