@@ -54,6 +54,10 @@ describe('job payload schemas', () => {
         'periodStart: must be an ISO date (YYYY-MM-DD, tenant-local) or an ISO instant with offset (2025-11-01T00:00:00Z) (got "2025-11-01T00:00:00")',
       ],
       ['aggregation', { type: 'revenue', periodStart: '2025-11-06', periodEnd: '2025-11-01' }, 'periodEnd: must be after periodStart "2025-11-06" (the end is exclusive) (got "2025-11-01")'],
+      // A date and an instant: empty in every timezone (Nov 6 starts at the earliest at Nov 5 10:00Z, UTC+14).
+      ['aggregation', { type: 'revenue', periodStart: '2025-11-06', periodEnd: '2025-11-05T10:00:00Z' }, 'periodEnd: must be after periodStart "2025-11-06" (the end is exclusive) (got "2025-11-05T10:00:00Z")'],
+      // ... and the other way round: Nov 6 ends its midnight at the latest at Nov 6 12:00Z (UTC-12).
+      ['aggregation', { type: 'revenue', periodStart: '2025-11-06T12:00:00Z', periodEnd: '2025-11-06' }, 'periodEnd: must be after periodStart "2025-11-06T12:00:00Z" (the end is exclusive) (got "2025-11-06")'],
       ['aggregation', { type: 'revenue', tenantId: '' }, 'tenantId: must be a non-empty string (got "")'],
       ['aggregation', { type: 'revenue', tenantId: 42 }, 'tenantId: must be a string (got 42)'],
       ['aggregation', { type: 'revenue', periods: 0 }, 'periods: must be at least 1 (got 0)'],
@@ -80,6 +84,12 @@ describe('job payload schemas', () => {
     ]);
     expect(err.field).toBe('type');
     expect(err.name).toBe('QueueValidationError');
+  });
+
+  it('leave a date-and-instant range that is non-empty in some timezone to the tenant\'s own check', () => {
+    // Nov 6 00:00 in UTC+14 is Nov 5 10:00Z: the range is one hour long there.
+    expect(() => validateJob('aggregation', { type: 'revenue', periodStart: '2025-11-06', periodEnd: '2025-11-05T11:00:00Z' })).not.toThrow();
+    expect(() => validateJob('aggregation', { type: 'revenue', periodStart: '2025-11-06T11:00:00Z', periodEnd: '2025-11-06' })).not.toThrow();
   });
 
   it('reject an unknown job type', () => {

@@ -31,13 +31,28 @@ const tenantId = z.string().trim().min(1, { message: 'must be a non-empty string
 const aggregationType = z.enum([...AGGREGATION_TYPES, 'all']);
 const periodType = z.enum(PERIOD_TYPES);
 
-/** Both bounds given as dates: the range must not be empty (instants are checked in the tenant's zone later). */
+const HOUR_MS = 3_600_000;
+
+/**
+ * The instants a boundary can stand for: an instant is itself; a tenant-local date is its
+ * midnight in some zone between UTC+14 (earliest) and UTC-12 (latest).
+ */
+function instantsOf(boundary: string): [earliest: number, latest: number] {
+  if (ISO_INSTANT.test(boundary)) return [Date.parse(boundary), Date.parse(boundary)];
+  const midnightUtc = Date.parse(`${boundary}T00:00:00Z`);
+  return [midnightUtc - 14 * HOUR_MS, midnightUtc + 12 * HOUR_MS];
+}
+
+/**
+ * The range must not be empty: rejected here when it is empty in every timezone (any tenant's
+ * zone is checked again when the job runs).
+ */
 function rangeNotEmpty(data: { periodStart?: string | undefined; periodEnd?: string | undefined }, ctx: z.RefinementCtx): void {
   const { periodStart: start, periodEnd: end } = data;
   if (start === undefined || end === undefined) return;
-  const comparable = (ISO_DATE.test(start) && ISO_DATE.test(end)) || (ISO_INSTANT.test(start) && ISO_INSTANT.test(end));
-  const empty = ISO_DATE.test(start) ? end <= start : Date.parse(end) <= Date.parse(start);
-  if (comparable && empty) {
+  const bothDates = ISO_DATE.test(start) && ISO_DATE.test(end);
+  const empty = bothDates ? end <= start : instantsOf(end)[1] <= instantsOf(start)[0];
+  if (empty) {
     ctx.addIssue({ code: 'custom', path: ['periodEnd'], input: end, message: `must be after periodStart ${JSON.stringify(start)} (the end is exclusive)` });
   }
 }
