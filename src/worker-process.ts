@@ -1,9 +1,7 @@
 import { NativeConnection, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
-import { createActivities, systemClock } from './activities';
+import { systemClock } from './activities';
 import { createEnqueueActivities } from './activities/enqueue';
-import { createExportActivities } from './activities/export';
-import { createPlanningActivities } from './activities/planning';
-import { createReportActivities } from './activities/report';
+import { createJobActivities } from './activities/jobs';
 import type { Config } from './config';
 import { createDb } from './db/client';
 import type { Logger } from './logger';
@@ -84,12 +82,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
           connection,
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.taskQueue,
-          activities: {
-            ...createActivities({ db, clock: systemClock, logger: activityLogger }),
-            ...createPlanningActivities({ db, logger: activityLogger }),
-            ...createExportActivities({ db, logger: activityLogger, exportDir: config.exportDir }),
-            ...createReportActivities({ db, logger: activityLogger, reportDir: config.reportDir }),
-          },
+          activities: createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir }),
           activityInterceptors: options.activityInterceptors,
         }),
       );

@@ -1,0 +1,26 @@
+import { createActivities, type ActivityDeps } from './index';
+import { createExportActivities } from './export';
+import { createPlanningActivities } from './planning';
+import { createReportActivities } from './report';
+
+export interface JobActivityDeps extends ActivityDeps {
+  /** Where `export` jobs write their files. */
+  exportDir: string;
+  /** Where `scheduled-report` jobs write their files. */
+  reportDir: string;
+  /** Rows an export reads per page. @defaultValue 500 */
+  exportPageSize?: number;
+}
+
+/**
+ * Every activity the job workflows (aggregation, export, scheduled report) call, as the worker
+ * process registers them on its jobs task queue.
+ */
+export function createJobActivities({ db, clock, logger, exportDir, reportDir, exportPageSize }: JobActivityDeps) {
+  return {
+    ...createActivities({ db, clock, logger }),
+    ...createPlanningActivities({ db, logger }),
+    ...createExportActivities({ db, logger, exportDir, ...(exportPageSize !== undefined ? { pageSize: exportPageSize } : {}) }),
+    ...createReportActivities({ db, logger, reportDir }),
+  };
+}
