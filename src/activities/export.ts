@@ -177,37 +177,37 @@ export function createExportActivities({ db, logger, exportDir, pageSize = 500 }
     return org.timezone;
   }
 
-  async function* revenuePages(tenantId: string, periodType: PeriodType, from: Date, to: Date): AsyncGenerator<RevenueRow[]> {
+  /** Pages of one tenant's rows of [from, to), by period_start (keyset pagination: no OFFSET scans). */
+  async function* periodPages<Row extends { periodStart: Date }>(
+    what: string,
+    fetch: (periodStart: { gte: Date; lt: Date; gt?: Date }) => Promise<Row[]>,
+    from: Date,
+    to: Date,
+  ): AsyncGenerator<Row[]> {
     let after: Date | undefined;
     for (;;) {
-      const page = await withTransientMapping('reading revenue aggregates', () =>
-        db.revenueAggregate.findMany({
-          where: { tenantId, periodType, AND: [{ periodStart: { gte: from, lt: to } }, ...(after ? [{ periodStart: { gt: after } }] : [])] },
-          orderBy: { periodStart: 'asc' },
-          take: pageSize,
-        }),
-      );
-      if (page.length > 0) yield page as RevenueRow[];
+      const page = await withTransientMapping(`reading ${what}`, () => fetch({ gte: from, lt: to, ...(after ? { gt: after } : {}) }));
+      if (page.length > 0) yield page;
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.periodStart;
     }
   }
 
-  async function* tournamentPages(tenantId: string, periodType: PeriodType, from: Date, to: Date): AsyncGenerator<TournamentRow[]> {
-    let after: Date | undefined;
-    for (;;) {
-      const page = await withTransientMapping('reading tournament aggregates', () =>
-        db.tournamentAggregate.findMany({
-          where: { tenantId, periodType, AND: [{ periodStart: { gte: from, lt: to } }, ...(after ? [{ periodStart: { gt: after } }] : [])] },
-          orderBy: { periodStart: 'asc' },
-          take: pageSize,
-        }),
-      );
-      if (page.length > 0) yield page as TournamentRow[];
-      if (page.length < pageSize) return;
-      after = page[page.length - 1]!.periodStart;
-    }
-  }
+  const revenuePages = (tenantId: string, periodType: PeriodType, from: Date, to: Date) =>
+    periodPages<RevenueRow>(
+      'revenue aggregates',
+      (periodStart) => db.revenueAggregate.findMany({ where: { tenantId, periodType, periodStart }, orderBy: { periodStart: 'asc' }, take: pageSize }) as Promise<RevenueRow[]>,
+      from,
+      to,
+    );
+
+  const tournamentPages = (tenantId: string, periodType: PeriodType, from: Date, to: Date) =>
+    periodPages<TournamentRow>(
+      'tournament aggregates',
+      (periodStart) => db.tournamentAggregate.findMany({ where: { tenantId, periodType, periodStart }, orderBy: { periodStart: 'asc' }, take: pageSize }) as Promise<TournamentRow[]>,
+      from,
+      to,
+    );
 
   /** Cohort months are dates (the month's first local day); the range is [firstMonth, lastMonth]. */
   async function* cohortPages(tenantId: string, firstMonth: Date, lastMonth: Date): AsyncGenerator<CohortRow[]> {
