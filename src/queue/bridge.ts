@@ -54,6 +54,13 @@ export interface BridgeWorker {
 
 const NON_RETRYABLE = new Set<string>([...NON_RETRYABLE_ERROR_TYPES, 'QueueValidationError']);
 
+/**
+ * How long the last progress query may take once the workflow has completed. A query on a closed
+ * workflow makes a worker replay its whole history, which on a busy machine takes seconds; it
+ * happens once per job, so waiting is cheap and the job's final progress is right.
+ */
+const FINAL_PROGRESS_DEADLINE_MS = 15_000;
+
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
@@ -140,7 +147,7 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
       const outcome = settled as Settled;
       if (outcome.ok) {
         // One last look, so the job's progress shows the finished counts.
-        await mirror(2_000).catch(() => {});
+        await mirror(FINAL_PROGRESS_DEADLINE_MS).catch(() => {});
         await job.log(`workflow ${workflowId} completed`);
         return outcome.value;
       }
