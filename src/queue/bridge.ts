@@ -55,11 +55,12 @@ export interface BridgeWorker {
 const NON_RETRYABLE = new Set<string>([...NON_RETRYABLE_ERROR_TYPES, 'QueueValidationError']);
 
 /**
- * How long the last progress query may take once the workflow has completed. A query on a closed
- * workflow makes a worker replay its whole history, which on a busy machine takes seconds; it
- * happens once per job, so waiting is cheap and the job's final progress is right.
+ * The last progress query, once the workflow has completed: a query on a closed workflow makes a
+ * worker replay its whole history, which on a busy machine can take seconds or fail once. It
+ * happens once per job, so a few patient tries are cheap and the job's final progress is right.
  */
-const FINAL_PROGRESS_DEADLINE_MS = 15_000;
+const FINAL_PROGRESS_DEADLINE_MS = 5_000;
+const FINAL_PROGRESS_ATTEMPTS = 3;
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -96,14 +97,29 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
     let lastProgress: string | undefined;
     let cancelReason: string | undefined;
 
-    const mirror = async (deadlineMs: number, interrupt?: Promise<unknown>) => {
+    /** Queries the workflow's progress and copies it into the job when it changed; true when it answered. */
+    const mirror = async (deadlineMs: number, interrupt?: Promise<unknown>): Promise<boolean> => {
       const progress = await queryProgress(handle, deadlineMs, interrupt);
-      if (!progress) return;
+      if (!progress) return false;
       const key = JSON.stringify(progress);
-      if (key === lastProgress) return;
+      if (key === lastProgress) return true;
       lastProgress = key;
       await job.updateProgress(progress as unknown as object);
       await job.log(describeProgress(progress));
+      return true;
+    };
+
+    // A query on a closed workflow is answered by a worker replaying it, which can fail once on a
+    // busy machine: a few tries, then the job keeps the last progress it had.
+    const finalMirror = async () => {
+      for (let attempt = 1; attempt <= FINAL_PROGRESS_ATTEMPTS; attempt++) {
+        try {
+          if (await mirror(FINAL_PROGRESS_DEADLINE_MS)) return;
+        } catch (err) {
+          logger.debug({ err, jobId, attempt }, 'final progress not mirrored');
+        }
+        await sleep(500 * attempt);
+      }
     };
 
     // One listener per signal for the whole follow, removed at the end: the bridge's closing
@@ -147,7 +163,7 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
       const outcome = settled as Settled;
       if (outcome.ok) {
         // One last look, so the job's progress shows the finished counts.
-        await mirror(FINAL_PROGRESS_DEADLINE_MS).catch(() => {});
+        await finalMirror();
         await job.log(`workflow ${workflowId} completed`);
         return outcome.value;
       }
