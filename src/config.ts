@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors/config-error';
+import { redactUrl, registerSecret } from './errors/redact';
 import { PROJECT_ROOT } from './paths';
+import { queueNameProblem } from './queue/schemas';
 
 export { ConfigError };
 
@@ -11,9 +14,30 @@ export { ConfigError };
  */
 export interface Config {
   /** Redis connection, from REDIS_URL or REDIS_HOST/PORT/PASSWORD/DB. @defaultValue redis://127.0.0.1:6379/0 */
-  redis: { host: string; port: number; password: string | undefined; db: number; url: string; username?: string; tls?: boolean };
-  /** Postgres connection string; `?schema=` selects a schema. @defaultValue postgresql://postgres@127.0.0.1:5432/analytics */
+  redis: {
+    host: string;
+    port: number;
+    password: string | undefined;
+    db: number;
+    url: string;
+    username?: string;
+    /** Connect over TLS: a `rediss://` REDIS_URL, or REDIS_TLS=true. @defaultValue false */
+    tls?: boolean;
+    /** PEM file of the CA that signed the Redis server's certificate (REDIS_TLS_CA). @defaultValue the system's CAs */
+    tlsCaFile?: string;
+  };
+  /**
+   * Postgres connection string; `?schema=` selects a schema. TLS follows libpq's `sslmode`
+   * (`disable`, `require`, `verify-ca`, `verify-full`) with `sslrootcert`, `sslcert`, `sslkey`,
+   * which `pg` reads from the URL. @defaultValue postgresql://postgres@127.0.0.1:5432/analytics
+   */
   databaseUrl: string;
+  /**
+   * Longest a client command (`metrics`, `job add`, `health`, queued `aggregate`, …) waits for
+   * Redis, Postgres or Temporal to answer before it fails naming the service (CONNECT_TIMEOUT_MS).
+   * @defaultValue 5000
+   */
+  connectTimeoutMs: number;
   temporal: {
     /** @defaultValue 127.0.0.1:7233 */
     address: string;
@@ -25,6 +49,13 @@ export interface Config {
     uiUrl: string;
     /** Task queue of the schedules' trigger workflows. @defaultValue `<taskQueue>-schedules` */
     scheduleTaskQueue: string;
+    /**
+     * TLS to the Temporal frontend (TEMPORAL_TLS, or implied by any TEMPORAL_TLS_* variable or
+     * TEMPORAL_API_KEY); undefined for plain text. @defaultValue undefined (plain text)
+     */
+    tls?: TemporalTls | undefined;
+    /** API key sent as `Authorization: Bearer <key>` (Temporal Cloud); TLS is implied (TEMPORAL_API_KEY). @defaultValue none */
+    apiKey?: string | undefined;
   };
   /** IANA timezone the schedules' cron expressions are read in. @defaultValue UTC */
   tz: string;
@@ -46,6 +77,18 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+/** TLS settings of the Temporal connection; files are PEM and read when connecting. */
+export interface TemporalTls {
+  /** Client certificate for mTLS (TEMPORAL_TLS_CERT); needs {@link keyFile}. @defaultValue none */
+  certFile?: string | undefined;
+  /** Client private key for mTLS (TEMPORAL_TLS_KEY); needs {@link certFile}. @defaultValue none */
+  keyFile?: string | undefined;
+  /** CA that signed the server's certificate (TEMPORAL_TLS_CA). @defaultValue the system's CAs */
+  caFile?: string | undefined;
+  /** Name checked against the server's certificate and sent as SNI (TEMPORAL_TLS_SERVER_NAME). @defaultValue the host of TEMPORAL_ADDRESS */
+  serverName?: string | undefined;
+}
+
 export const CONFIG_DEFAULTS = {
   REDIS_HOST: '127.0.0.1',
   REDIS_PORT: '6379',
@@ -64,7 +107,32 @@ export const CONFIG_DEFAULTS = {
   BRIDGE_CONCURRENCY: '5',
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
+  CONNECT_TIMEOUT_MS: '5000',
 } as const;
+
+/** Variables whose values are secrets: never shown, not even in a configuration error. */
+const SECRET_VARIABLES = new Set(['REDIS_PASSWORD', 'TEMPORAL_API_KEY']);
+/** Variables holding URLs or addresses that may carry a password: shown with it masked. */
+const URL_VARIABLES = new Set(['REDIS_URL', 'DATABASE_URL', 'TEMPORAL_ADDRESS']);
+
+/** A variable's value as a configuration error may show it. */
+function shown(variable: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (SECRET_VARIABLES.has(variable)) return 'a value (hidden)';
+  return JSON.stringify(URL_VARIABLES.has(variable) ? redactUrl(value) : value);
+}
+
+/** The password of a URL, also of one that does not parse (what stands between `user:` and the last `@`). */
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    return u.password ? decodeURIComponent(u.password) : undefined;
+  } catch {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:(.*)@/is.exec(url);
+    return m?.[1] || undefined;
+  }
+}
 
 /** The URL's scheme, or undefined when it does not parse (zod runs refinements even after .url() fails). */
 function schemeOf(u: string): string | undefined {
@@ -76,6 +144,8 @@ function schemeOf(u: string): string | undefined {
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
+const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const file = z.string().min(1).optional();
 
 function isIanaZone(tz: string): boolean {
   try {
@@ -106,13 +176,25 @@ const fields = {
   TEMPORAL_UI_URL: z.string().url(),
   TZ: z.string().refine(isIanaZone, 'must be an IANA timezone such as UTC or Europe/Berlin'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  QUEUE_NAME: z.string().regex(/^[^:\s]+$/, 'must be non-empty, without ":" or spaces'),
+  QUEUE_NAME: z.string().superRefine((v, ctx) => {
+    const problem = queueNameProblem(v);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   EXPORT_DIR: z.string().min(1),
   REPORT_DIR: z.string().min(1),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
   BRIDGE_CONCURRENCY: z.coerce.number().int().min(1).max(1000),
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
   AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
+  CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000),
+  REDIS_TLS: flag.optional(),
+  REDIS_TLS_CA: file,
+  TEMPORAL_TLS: flag.optional(),
+  TEMPORAL_TLS_CERT: file,
+  TEMPORAL_TLS_KEY: file,
+  TEMPORAL_TLS_CA: file,
+  TEMPORAL_TLS_SERVER_NAME: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name').optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
 } as const;
 
 type Raw = { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
@@ -127,12 +209,17 @@ export function loadConfig(
     const value = overrides[key as keyof typeof fields] ?? env[key];
     if (value !== undefined && value !== '') merged[key] = value;
   }
+  // Known before anything can fail, so that no message (nor log line) shows them.
+  registerSecret(merged.REDIS_PASSWORD);
+  registerSecret(merged.TEMPORAL_API_KEY);
+  registerSecret(passwordOf(merged.REDIS_URL));
+  registerSecret(passwordOf(merged.DATABASE_URL));
   const raw = {} as Record<string, unknown>;
   for (const [key, schema] of Object.entries(fields)) {
     const parsed = schema.safeParse(merged[key]);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ConfigError(key, `${issue?.message ?? 'invalid'} (got ${JSON.stringify(merged[key])})`);
+      throw new ConfigError(key, `${issue?.message ?? 'invalid'} (got ${shown(key, merged[key])})`);
     }
     raw[key] = parsed.data;
   }
@@ -141,7 +228,7 @@ export function loadConfig(
   if (r.REDIS_URL) {
     const u = new URL(r.REDIS_URL);
     const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-    if (!Number.isInteger(db) || db < 0) throw new ConfigError('REDIS_URL', `bad database number in ${r.REDIS_URL}`);
+    if (!Number.isInteger(db) || db < 0) throw new ConfigError('REDIS_URL', `bad database number in ${redactUrl(r.REDIS_URL)}`);
     redis = {
       host: u.hostname,
       port: u.port ? Number(u.port) : 6379,
@@ -158,18 +245,26 @@ export function loadConfig(
       port: r.REDIS_PORT,
       password: r.REDIS_PASSWORD || undefined,
       db: r.REDIS_DB,
-      url: `redis://${auth}${r.REDIS_HOST}:${r.REDIS_PORT}/${r.REDIS_DB}`,
+      url: `${r.REDIS_TLS ? 'rediss' : 'redis'}://${auth}${r.REDIS_HOST}:${r.REDIS_PORT}/${r.REDIS_DB}`,
+      ...(r.REDIS_TLS ? { tls: true } : {}),
     };
+  }
+  if (r.REDIS_TLS === false && redis.tls) throw new ConfigError('REDIS_TLS', 'is false, but REDIS_URL is rediss:// (TLS)');
+  if (r.REDIS_TLS_CA !== undefined) {
+    if (!redis.tls) throw new ConfigError('REDIS_TLS_CA', 'needs TLS: a rediss:// REDIS_URL or REDIS_TLS=true');
+    redis.tlsCaFile = r.REDIS_TLS_CA;
   }
   return {
     redis,
     databaseUrl: r.DATABASE_URL,
+    connectTimeoutMs: r.CONNECT_TIMEOUT_MS,
     temporal: {
       address: r.TEMPORAL_ADDRESS,
       namespace: r.TEMPORAL_NAMESPACE,
       taskQueue: r.TEMPORAL_TASK_QUEUE,
       uiUrl: r.TEMPORAL_UI_URL,
       scheduleTaskQueue: `${r.TEMPORAL_TASK_QUEUE}-schedules`,
+      ...temporalSecurity(r),
     },
     tz: r.TZ,
     logLevel: r.LOG_LEVEL,
@@ -181,4 +276,29 @@ export function loadConfig(
     bridgeRateLimit: r.BRIDGE_RATE_LIMIT,
     aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
   };
+}
+
+/** TLS and API key of the Temporal connection: TLS when asked for or implied by a TLS file or an API key. */
+function temporalSecurity(r: Raw): Pick<Config['temporal'], 'tls' | 'apiKey'> {
+  if ((r.TEMPORAL_TLS_CERT === undefined) !== (r.TEMPORAL_TLS_KEY === undefined)) {
+    const missing = r.TEMPORAL_TLS_CERT === undefined ? 'TEMPORAL_TLS_CERT' : 'TEMPORAL_TLS_KEY';
+    throw new ConfigError(missing, 'the client certificate and key go together: set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY');
+  }
+  const files = { certFile: r.TEMPORAL_TLS_CERT, keyFile: r.TEMPORAL_TLS_KEY, caFile: r.TEMPORAL_TLS_CA, serverName: r.TEMPORAL_TLS_SERVER_NAME };
+  const implied = Object.values(files).some((v) => v !== undefined) || r.TEMPORAL_API_KEY !== undefined;
+  if (r.TEMPORAL_TLS === false && implied) {
+    throw new ConfigError('TEMPORAL_TLS', 'is false, but TEMPORAL_TLS_* or TEMPORAL_API_KEY ask for TLS');
+  }
+  if (!(r.TEMPORAL_TLS ?? implied)) return {};
+  const tls = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as TemporalTls;
+  return { tls, ...(r.TEMPORAL_API_KEY !== undefined ? { apiKey: r.TEMPORAL_API_KEY } : {}) };
+}
+
+/** A PEM file named by a variable, read when connecting; a {@link ConfigError} naming the variable when it cannot be read. */
+export function readPem(path: string, variable: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(variable, `cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }

@@ -7,6 +7,7 @@ import { createDb } from './db/client';
 import type { Logger } from './logger';
 import { AnalyticsQueue, createEnqueue, type BridgeOptions, type BridgeWorker, type HealthReport } from './queue';
 import { createScheduler } from './scheduler/scheduler';
+import { temporalConnectionOptions } from './temporal/connection';
 import { createTemporalWorker } from './temporal/worker';
 
 export interface WorkerProcess {
@@ -51,8 +52,10 @@ export const FORCED_EXIT_CODE = 143;
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const runJobs = options.jobs ?? true;
   const runCron = options.cron ?? true;
-  const db = createDb(config.databaseUrl);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // One connection per tenant activity the worker runs at once, and a few for planning and the health check.
+  const activitySlots = config.aggregationMaxInFlight;
+  const db = createDb(config.databaseUrl, { max: activitySlots + 4 });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal).native);
   const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
   const temporalWorkers: Worker[] = [];
@@ -83,6 +86,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.taskQueue,
           activities: createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir }),
+          maxConcurrentLocalActivityExecutions: activitySlots,
           activityInterceptors: options.activityInterceptors,
         }),
       );

@@ -3,6 +3,7 @@ import { withTransientMapping } from '../src/aggregation/transient';
 import { createDb } from '../src/db/client';
 import {
   InactiveTenantError,
+  InvalidDataError,
   InvalidInputError,
   InvalidPeriodError,
   NON_RETRYABLE_ERROR_TYPES,
@@ -79,6 +80,7 @@ describe('error classes', () => {
       new InactiveTenantError('x', 'suspended'),
       new InvalidPeriodError('periodStart', 'bad', { cause }),
       new TooManyPeriodsError('periodEnd', 10),
+      new InvalidDataError('bad bytes', '22021', { cause }),
       new TransientDatabaseError('down', { cause }),
     ];
     expect(errors.map((e) => e.name)).toEqual([
@@ -87,12 +89,13 @@ describe('error classes', () => {
       'InactiveTenantError',
       'InvalidPeriodError',
       'TooManyPeriodsError',
+      'InvalidDataError',
       'TransientDatabaseError',
     ]);
     expect(errors[0]!.cause).toBe(cause);
     expect(errors[3]!.cause).toBe(cause);
     expect((errors[3] as InvalidPeriodError).field).toBe('periodStart');
-    expect(NON_RETRYABLE_ERROR_TYPES).toEqual(errors.slice(0, 5).map((e) => e.name));
+    expect(NON_RETRYABLE_ERROR_TYPES).toEqual(errors.slice(0, 6).map((e) => e.name));
     expect(NON_RETRYABLE_ERROR_TYPES).not.toContain('TransientDatabaseError');
   });
 });
@@ -119,6 +122,32 @@ describe('transient database failures', () => {
     ['a serialization failure', { cause: { code: '40001', message: 'could not serialize access' } }],
   ])('%s is transient', async (_name, failure) => {
     await expect(withTransientMapping('x', () => Promise.reject(failure))).rejects.toBeInstanceOf(TransientDatabaseError);
+  });
+
+  it.each([
+    ['08006 connection failure', '08006', TransientDatabaseError],
+    ['08001 cannot connect', '08001', TransientDatabaseError],
+    ['57P01 admin shutdown', '57P01', TransientDatabaseError],
+    ['57P03 cannot connect now', '57P03', TransientDatabaseError],
+    ['53300 too many connections', '53300', TransientDatabaseError],
+    ['40001 serialization failure', '40001', TransientDatabaseError],
+    ['40P01 deadlock', '40P01', TransientDatabaseError],
+    ['22021 invalid byte sequence (a NUL in text)', '22021', InvalidDataError],
+    ['22P02 invalid text representation', '22P02', InvalidDataError],
+    ['22008 datetime field overflow', '22008', InvalidDataError],
+    ['23505 unique violation', '23505', InvalidDataError],
+    ['23503 foreign key violation', '23503', InvalidDataError],
+  ])('SQLSTATE %s maps to its retry class', async (_name, code, expected) => {
+    const failure = Object.assign(new Error(`pg says ${code}`), { code });
+    const err = await withTransientMapping('x', () => Promise.reject(failure)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(expected);
+    expect((NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes((err as Error).name)).toBe(expected === InvalidDataError);
+  });
+
+  it('a NUL byte in a tenant id is bad data from the real server, never retried', async () => {
+    const err = await testService(t.db).aggregateRevenue('bad\u0000id', '2025-01-01', '2025-01-02', 'day').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidDataError);
+    expect((err as InvalidDataError).sqlState).toBe('22021');
   });
 
   it('other failures pass through unchanged', async () => {

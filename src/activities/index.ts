@@ -1,15 +1,11 @@
-import { createAggregationService } from '../aggregation/service';
-import type { Db } from '../db/client';
-import { InvalidInputError } from '../errors/invalid-input-error';
+import { Context } from '@temporalio/activity';
+import { createTenantAggregator } from '../aggregation/tenant-aggregator';
+import { createAggregationService, systemClock, type Clock } from '../aggregation/service';
+import type { TenantAggregationInput, TenantAggregationResult } from '../contract/aggregation';
+import { poolOf, type Db } from '../db/client';
 import type { Logger } from '../logger';
-import type { AggregateSummary, AggregateTenantInput } from './types';
 
-/** The clock activities read; injected so tests can pin "now". */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock };
 
 export interface ActivityDeps {
   db: Db;
@@ -17,12 +13,22 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
+/** The attempt of the activity running now; 1 outside an activity (a direct call in a test). */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
 /**
- * Every activity the workers register, built over its dependencies. Workflows proxy
+ * Every aggregation activity the workers register, built over its dependencies. Workflows proxy
  * `ReturnType<typeof createActivities>` so a renamed activity breaks them at compile time.
  */
 export function createActivities({ db, clock, logger }: ActivityDeps) {
   const aggregation = createAggregationService({ db, clock, logger: logger.child({ component: 'aggregation' }) });
+  const tenants = createTenantAggregator({ pool: poolOf(db), clock, logger: logger.child({ component: 'aggregation' }) });
   return {
     /** Proves the worker reaches Postgres: the database's own clock and the worker's. */
     async ping(): Promise<{ databaseTime: string; workerTime: string }> {
@@ -36,22 +42,15 @@ export function createActivities({ db, clock, logger }: ActivityDeps) {
     },
 
     /**
-     * One tenant, one type, the periods intersecting [from, to) in the tenant's timezone. For
-     * cohorts, from/to select the cohort months and `asOf` (the workflow's clock) bounds the
-     * month numbers. Bad input throws an InvalidInputError subclass (see NON_RETRYABLE_ERROR_TYPES).
+     * One tenant of one job: every type the job asks for over its whole range, in one
+     * transaction, with the tenant's outcome rows (key `jobKey`) written in it. A tenant an
+     * earlier run of the same job completed is skipped (`resumed`). Bad input throws an
+     * InvalidInputError subclass and bad data InvalidDataError (never retried); an unreachable
+     * database TransientDatabaseError (retried).
      */
-    async aggregateTenant(input: AggregateTenantInput): Promise<AggregateSummary> {
-      switch (input.type) {
-        case 'revenue':
-          return aggregation.aggregateRevenue(input.tenantId, input.from, input.to, input.periodType);
-        case 'tournaments':
-          return aggregation.aggregateTournaments(input.tenantId, input.from, input.to, input.periodType);
-        case 'cohorts':
-          if (typeof input.asOf !== 'string') throw new InvalidInputError('asOf', 'asOf: cohorts need the workflow\'s as-of instant');
-          return aggregation.aggregateCohorts(input.tenantId, { from: input.from, to: input.to }, input.asOf);
-        default:
-          throw new InvalidInputError('type', `type: unknown aggregation type ${JSON.stringify((input as { type: unknown }).type)}`);
-      }
+    async aggregateTenant(input: TenantAggregationInput): Promise<TenantAggregationResult> {
+      const result = await tenants.aggregateTenant({ ...input, attempt: currentAttempt() });
+      return { tenantId: result.tenantId, status: result.status, rowsWritten: result.rowsWritten };
     },
   };
 }

@@ -19,7 +19,7 @@ export interface JobActivityDeps extends ActivityDeps {
 export function createJobActivities({ db, clock, logger, exportDir, reportDir, exportPageSize }: JobActivityDeps) {
   return {
     ...createActivities({ db, clock, logger }),
-    ...createPlanningActivities({ db, logger }),
+    ...createPlanningActivities({ db, logger, clock }),
     ...createExportActivities({ db, logger, exportDir, ...(exportPageSize !== undefined ? { pageSize: exportPageSize } : {}) }),
     ...createReportActivities({ db, logger, reportDir }),
   };

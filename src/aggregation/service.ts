@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
-import type { Clock } from '../activities/index';
-import type { AggregateSummary, PeriodType } from '../activities/types';
-import type { Db } from '../db/client';
+import type { AggregateSummary, PeriodType } from '../contract/aggregation';
+import { poolOf, type Db } from '../db/client';
+import { named } from '../db/prepared';
 import { cohortsUpsert } from '../db/sql/cohorts';
 import type { PeriodsInput } from '../db/sql/periods';
 import { revenueUpsert } from '../db/sql/revenue';
@@ -24,6 +24,13 @@ import {
   type Period,
 } from './periods';
 import { withTransientMapping } from './transient';
+
+/** The clock the service and the activities read; injected so tests can pin "now". */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
 
 export interface AggregationServiceDeps {
   db: Db;
@@ -49,12 +56,13 @@ interface Tenant {
  * connection failures throw TransientDatabaseError (retried).
  */
 export function createAggregationService({ db, clock, logger, maxPeriods = DEFAULT_MAX_PERIODS }: AggregationServiceDeps) {
+  const pool = poolOf(db);
   async function loadTenant(tenantId: unknown): Promise<Tenant> {
     if (typeof tenantId !== 'string' || tenantId.trim() === '') {
       throw new InvalidInputError('tenantId', `tenantId: expected a non-empty string, got ${JSON.stringify(tenantId)}`);
     }
-    const org = await withTransientMapping('loading the tenant', () =>
-      db.organization.findUnique({ where: { id: tenantId }, select: { timezone: true, status: true } }),
+    const org = await withTransientMapping('loading the tenant', async () =>
+      (await pool.query<{ timezone: string; status: string }>({ name: 'service_tenant', text: 'SELECT timezone, status FROM organizations WHERE id = $1', values: [tenantId] })).rows[0],
     );
     if (!org) throw new UnknownTenantError(tenantId);
     if (org.status !== 'active') throw new InactiveTenantError(tenantId, org.status);
@@ -88,7 +96,7 @@ export function createAggregationService({ db, clock, logger, maxPeriods = DEFAU
     const started = performance.now();
     const input = periodsInput(tenant, periodType, periods);
     const sql = type === 'revenue' ? revenueUpsert(input) : tournamentsUpsert(input);
-    const rowsWritten = await withTransientMapping(`${type} aggregation for ${tenant.id}`, () => db.$executeRaw(sql));
+    const rowsWritten = await withTransientMapping(`${type} aggregation for ${tenant.id}`, async () => (await pool.query(named(sql, type))).rowCount ?? 0);
     return finish({
       tenantId: tenant.id,
       type,
@@ -104,10 +112,10 @@ export function createAggregationService({ db, clock, logger, maxPeriods = DEFAU
   async function runCohorts(tenant: Tenant, months: Period[], asOf: DateTime): Promise<AggregateSummary> {
     const started = performance.now();
     const plan = planCohortMonths(months, asOf, maxPeriods);
-    const rows = await withTransientMapping(`cohorts aggregation for ${tenant.id}`, () =>
-      db.$queryRaw<{ written: number; deleted: number }[]>(
-        cohortsUpsert({ tenantId: tenant.id, cohortMonths: plan.cohortMonths, bounds: plan.bounds, asOfIndex: plan.asOfIndex }),
-      ),
+    const rows = await withTransientMapping(`cohorts aggregation for ${tenant.id}`, async () =>
+      (await pool.query<{ written: number; deleted: number }>(
+        named(cohortsUpsert({ tenantId: tenant.id, cohortMonths: plan.cohortMonths, bounds: plan.bounds, asOfIndex: plan.asOfIndex }), 'cohorts'),
+      )).rows,
     );
     const { written, deleted } = rows[0] ?? { written: 0, deleted: 0 };
     if (deleted > 0) logger.info({ tenantId: tenant.id, deleted }, 'removed cohort rows that are no longer defined');
@@ -138,8 +146,8 @@ export function createAggregationService({ db, clock, logger, maxPeriods = DEFAU
   return {
     /** Ids of organizations with status `active`, sorted by code point. */
     async getActiveTenants(): Promise<string[]> {
-      const rows = await withTransientMapping('listing active tenants', () =>
-        db.$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE status = 'active' ORDER BY id COLLATE "C"`,
+      const rows = await withTransientMapping('listing active tenants', async () =>
+        (await pool.query<{ id: string }>(`SELECT id FROM organizations WHERE status = 'active' ORDER BY id COLLATE "C"`)).rows,
       );
       return rows.map((r) => r.id);
     },

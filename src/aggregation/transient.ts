@@ -1,3 +1,4 @@
+import { InvalidDataError } from '../errors/invalid-data-error';
 import { TransientDatabaseError } from '../errors/transient-database-error';
 
 // Failures where the same statement may succeed later: the server is unreachable, restarting,
@@ -28,14 +29,38 @@ function isTransient(err: unknown, depth = 0): boolean {
   return isTransient(e.cause, depth + 1) || isTransient(e.meta?.driverAdapterError, depth + 1);
 }
 
-/** Runs a database call, turning connection-level failures into {@link TransientDatabaseError}. */
+// Class 22 (data exception: invalid text, bytes, dates, numeric overflow) and 23 (integrity
+// constraint violation): the data, not the moment, is at fault.
+const DATA_SQLSTATE = /^(22|23)...$/;
+
+/** The SQLSTATE of a Postgres error, through driver-adapter and cause wrappers. */
+export function sqlStateOf(err: unknown, depth = 0): string | undefined {
+  if (depth > 6 || err === null || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !e.code.startsWith('P')) return e.code;
+  if (typeof e.originalCode === 'string' && /^[0-9A-Z]{5}$/.test(e.originalCode)) return e.originalCode;
+  return sqlStateOf(e.cause, depth + 1) ?? sqlStateOf(e.meta?.driverAdapterError, depth + 1);
+}
+
+/**
+ * The error class that decides a database failure's retries: connection-level failures (refused,
+ * reset, timed out, admin shutdown, serialization failures, deadlocks) become
+ * {@link TransientDatabaseError} (retried); data errors (SQLSTATE class 22 and 23) become
+ * {@link InvalidDataError} (never retried); anything else is returned as it is.
+ */
+export function classifyDatabaseError(what: string, err: unknown): unknown {
+  const lastLine = () => (err as Error | undefined)?.message?.trim().split('\n').pop() ?? String(err);
+  if (isTransient(err)) return new TransientDatabaseError(`${what}: database unavailable (${lastLine()})`, { cause: err });
+  const state = sqlStateOf(err);
+  if (state !== undefined && DATA_SQLSTATE.test(state)) return new InvalidDataError(`${what}: invalid data (${state}: ${lastLine()})`, state, { cause: err });
+  return err;
+}
+
+/** Runs a database call, turning its failures into the classes {@link classifyDatabaseError} picks. */
 export async function withTransientMapping<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (isTransient(err)) {
-      throw new TransientDatabaseError(`${what}: database unavailable (${(err as Error).message?.trim().split('\n').pop() ?? String(err)})`, { cause: err });
-    }
-    throw err;
+    throw classifyDatabaseError(what, err);
   }
 }

@@ -1,7 +1,10 @@
-import type { AggregationTypeOrAll, PeriodType } from '../activities/types';
+import pg from 'pg';
+import type { AggregationJobData, AggregationTypeOrAll, AggregationWorkflowResult, PeriodType } from '../contract/aggregation';
+import { pgConfigOf } from '../db/client';
+import { readJobOutcomes, type OutcomeRow } from '../db/outcomes';
 import { QueueValidationError } from '../errors/queue-validation-error';
 import type { AnalyticsQueue } from '../queue';
-import type { AggregationJobData, AggregationWorkflowResult } from '../workflows/types';
+import { workflowIdFor } from '../queue/job-types';
 import { followJob } from './follow';
 import { printJson, printTable } from './output';
 import { UsageError } from './program';
@@ -16,15 +19,32 @@ export interface QueuedAggregation {
   jobId?: string;
 }
 
+/** What a queued aggregation reports: the job's end, totals over (tenant, type) tasks, and per-tenant outcomes from Postgres. */
+export interface QueuedAggregationReport {
+  jobId: string;
+  workflowId: string;
+  status: 'completed' | 'failed';
+  /** The job's failure message when it failed. */
+  error?: string;
+  totals: { tenants: number; tasks: number; succeeded: number; failed: number; rowsWritten: number };
+  /** Failures first, at most {@link OUTCOMES_LISTED}; every row is in `aggregation_outcomes`. */
+  outcomes: OutcomeRow[];
+  outcomesOmitted: number;
+}
+
+/** Outcome rows a report lists at most. */
+export const OUTCOMES_LISTED = 50;
+
 /**
  * The production path: addJob('aggregation') -> BullMQ -> bridge -> Temporal workflow ->
- * activities -> Postgres. Waits for the job with a progress bar; needs `analytics workers` running.
+ * activities -> Postgres. Waits for the job with a progress bar (needs `analytics workers`
+ * running), then reads the per-tenant outcomes the activities recorded.
  */
 export async function runQueuedAggregation(
   queue: AnalyticsQueue,
   request: QueuedAggregation,
-  options: { timeoutMs?: number; progress?: boolean } = {},
-): Promise<AggregationWorkflowResult> {
+  options: { timeoutMs?: number; progress?: boolean; databaseUrl: string },
+): Promise<QueuedAggregationReport> {
   const data: AggregationJobData = {
     type: request.type,
     periodType: request.periodType,
@@ -40,26 +60,59 @@ export async function runQueuedAggregation(
     if (err instanceof QueueValidationError) throw new UsageError(err.message);
     throw err;
   }
-  return followJob<AggregationWorkflowResult>(queue, job, options);
+  const jobId = job.id!;
+  const workflowId = workflowIdFor('aggregation', jobId);
+  let error: string | undefined;
+  let result: AggregationWorkflowResult | undefined;
+  try {
+    result = await followJob<AggregationWorkflowResult>(queue, job, options);
+  } catch (err) {
+    // A job that ran and failed (tenants failed, bad input) still has outcomes to show; a timeout does not.
+    if (!(await job.isFailed())) throw err;
+    error = (err as Error).message;
+  }
+  const pool = new pg.Pool({ ...pgConfigOf(options.databaseUrl), max: 2 });
+  try {
+    const outcomes = await readJobOutcomes(pool, workflowId, OUTCOMES_LISTED);
+    const tasks = outcomes.succeeded + outcomes.failed;
+    return {
+      jobId,
+      workflowId,
+      status: error === undefined ? 'completed' : 'failed',
+      ...(error !== undefined ? { error } : {}),
+      totals: {
+        tenants: result?.totals.tenants ?? outcomes.tenants,
+        tasks: result?.totals.tasks ?? tasks,
+        succeeded: result ? result.totals.succeeded + result.totals.resumed : outcomes.succeeded,
+        failed: result?.totals.failed ?? outcomes.failed,
+        rowsWritten: outcomes.rowsWritten,
+      },
+      outcomes: outcomes.rows,
+      outcomesOmitted: Math.max(0, tasks - outcomes.rows.length),
+    };
+  } finally {
+    await pool.end();
+  }
 }
 
-/** Per-tenant outcomes of a workflow result, as a table or JSON. */
-export function printAggregationResult(result: AggregationWorkflowResult, json: boolean): void {
-  if (json) return printJson(result);
+/** Per-tenant outcomes of a queued aggregation, as a table or JSON. */
+export function printAggregationResult(report: QueuedAggregationReport, json: boolean): void {
+  if (json) return printJson(report);
   printTable(
-    result.outcomes.map((o) => ({
+    report.outcomes.map((o) => ({
       tenant: o.tenantId,
       type: o.type,
       status: o.status,
-      periods: o.status === 'succeeded' ? o.periodsCovered : '-',
+      periods: o.status === 'succeeded' ? o.periods : '-',
       rows: o.status === 'succeeded' ? o.rowsWritten : '-',
       attempts: o.attempts,
-      error: o.status === 'failed' ? `${o.errorType}: ${o.message}` : '',
+      error: o.status === 'failed' ? `${o.errorType ?? 'Error'}: ${o.message ?? ''}` : '',
     })),
     ['tenant', 'type', 'status', 'periods', 'rows', 'attempts', 'error'],
   );
-  const t = result.totals;
-  const omitted = result.outcomesOmitted > 0 ? ` (${result.outcomesOmitted} outcomes not listed)` : '';
+  const t = report.totals;
+  const omitted = report.outcomesOmitted > 0 ? ` (${report.outcomesOmitted} outcomes not listed)` : '';
   console.log(`\n${t.tenants} tenant(s), ${t.succeeded}/${t.tasks} tasks succeeded, ${t.failed} failed, ${t.rowsWritten} rows written${omitted}`);
-  console.log(`workflow ${result.workflowId}`);
+  if (report.error !== undefined) console.log(`job ${report.jobId} failed: ${report.error}`);
+  console.log(`workflow ${report.workflowId}`);
 }

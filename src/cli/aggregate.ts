@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../activities/types';
-import type { AggregationService } from '../aggregation/service';
 import { InvalidInputError } from '../errors/invalid-input-error';
 import { queueOption, withQueue } from './job';
 import { choiceOption, dateOption, formatTable, intOption } from './options';
@@ -68,7 +67,11 @@ export function registerAggregateCommand(program: Command): void {
           runQueuedAggregation(
             queue,
             { type, periodType, from, to, ...(flags.tenant !== undefined ? { tenantId: flags.tenant } : {}), ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) },
-            { timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined, progress: !flags.json },
+            {
+              timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined,
+              progress: !flags.json,
+              databaseUrl: configFromEnv().databaseUrl,
+            },
           ),
         );
         printAggregationResult(result, flags.json ?? false);
@@ -77,22 +80,34 @@ export function registerAggregateCommand(program: Command): void {
       }
 
       const config = configFromEnv();
-      const [{ pino }, { systemClock }, { createAggregationService }, { createDb }] = await Promise.all([
+      const [{ pino }, { createTenantAggregator }, { createAggregationService, systemClock }, { createDb, poolOf }, { asOfOfJob }] = await Promise.all([
         import('pino'),
-        import('../activities/index'),
+        import('../aggregation/tenant-aggregator'),
         import('../aggregation/service'),
         import('../db/client'),
+        import('../aggregation/job-plan'),
       ]);
-      const db = createDb(config.databaseUrl);
+      const db = createDb(config.databaseUrl, { max: 2 });
       const logger = pino({ level: flags.verbose ? config.logLevel : 'warn' }, process.stderr);
       try {
         const service = createAggregationService({ db, clock: systemClock, logger });
+        // The same per-tenant unit the workflow's activities run (every type, one transaction),
+        // tenant after tenant in this process: the in-process baseline the queued path is measured against.
+        const aggregator = createTenantAggregator({ pool: poolOf(db), clock: systemClock, logger });
         const tenants = flags.tenant !== undefined ? [flags.tenant] : await service.getActiveTenants();
+        const job = { type, periodType, periodStart: from, periodEnd: to, ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) };
+        let asOf: string;
+        try {
+          asOf = asOfOfJob(job, systemClock.now().toISOString());
+        } catch (err) {
+          if (err instanceof InvalidInputError) throw new UsageError(`--as-of: ${err.message.replace(/^[\w.]+: /, '')}`);
+          throw err;
+        }
         const summaries: AggregateSummary[] = [];
         const failures: Failure[] = [];
         for (const tenantId of tenants) {
           try {
-            summaries.push(...(await runOne(service, { tenantId, type, periodType, from, to, asOf: flags.asOf })));
+            summaries.push(...(await aggregator.aggregateTenant({ tenantId, job, asOf })).summaries);
           } catch (err) {
             const e = err as Error;
             failures.push({ tenantId, type, errorType: e.name, message: e.message, ...(err instanceof InvalidInputError ? { field: err.field } : {}) });
@@ -109,22 +124,6 @@ export function registerAggregateCommand(program: Command): void {
         await db.$disconnect();
       }
     });
-}
-
-async function runOne(
-  service: AggregationService,
-  req: { tenantId: string; type: AggregationTypeOrAll; periodType: string; from: string; to: string; asOf: string | undefined },
-): Promise<AggregateSummary[]> {
-  switch (req.type) {
-    case 'revenue':
-      return [await service.aggregateRevenue(req.tenantId, req.from, req.to, req.periodType)];
-    case 'tournaments':
-      return [await service.aggregateTournaments(req.tenantId, req.from, req.to, req.periodType)];
-    case 'cohorts':
-      return [await service.aggregateCohorts(req.tenantId, { from: req.from, to: req.to }, req.asOf)];
-    case 'all':
-      return service.aggregateAll(req.tenantId, req.from, req.to, req.periodType, req.asOf);
-  }
 }
 
 function print(summaries: AggregateSummary[], failures: Failure[], tenantCount: number, json: boolean): void {

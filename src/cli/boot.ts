@@ -1,7 +1,8 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
-import { probePostgres, probeRedis, probeTemporal, type ComponentHealth } from '../queue/health';
+import { redactUrl } from '../errors/redact';
+import { POSTGRES_VARIABLES, probePostgres, probeRedis, probeTemporal, REDIS_VARIABLES, TEMPORAL_VARIABLES, type ComponentHealth } from '../queue/health';
 import { SCHEDULES } from '../scheduler/definitions';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process';
 
@@ -17,20 +18,23 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[level === 'ERROR' ? 'error' : 'warn']({ sdk: meta }, message)),
   });
+  const timeoutMs = config.connectTimeoutMs;
   const [redis, temporal, postgres] = await Promise.all([
-    probeRedis(config.redis, 3_000),
-    probeTemporal(config.temporal, 3_000),
-    probePostgres(config.databaseUrl, 3_000),
+    probeRedis(config.redis, timeoutMs),
+    probeTemporal(config.temporal, timeoutMs),
+    probePostgres(config.databaseUrl, timeoutMs),
   ]);
   const down = (
     [
-      ['Redis', 'REDIS_URL', redis],
-      ['Temporal', 'TEMPORAL_ADDRESS', temporal],
-      ['Postgres', 'DATABASE_URL', postgres],
+      ['Redis', `${config.redis.host}:${config.redis.port}`, REDIS_VARIABLES, redis],
+      ['Temporal', config.temporal.address, TEMPORAL_VARIABLES, temporal],
+      ['Postgres', redactUrl(config.databaseUrl), POSTGRES_VARIABLES, postgres],
     ] as const
-  ).filter(([, , h]) => !h.healthy);
+  ).filter(([, , , h]) => !h.healthy);
   if (down.length > 0) {
-    const lines = down.map(([name, variable, h]) => `  ${name} (${variable}): ${(h as Extract<ComponentHealth, { healthy: false }>).reason}`);
+    const lines = down.map(
+      ([name, where, variables, h]) => `  ${name} at ${where} (${variables}): ${(h as Extract<ComponentHealth, { healthy: false }>).reason}`,
+    );
     throw new Error(`start-up health check failed:\n${lines.join('\n')}\n  (./dev.sh setup starts the local services)`);
   }
   const proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
@@ -48,8 +52,8 @@ function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, 
     rule,
     `  Temporal     ${config.temporal.address}, namespace ${config.temporal.namespace} (${ms(health.temporal!)})`,
     `  Web UI       ${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows`,
-    `  Redis        ${redact(config.redis.url)} (${ms(health.redis!)})`,
-    `  Postgres     ${redact(config.databaseUrl)} (${ms(health.postgres!)})`,
+    `  Redis        ${redactUrl(config.redis.url)} (${ms(health.redis!)})`,
+    `  Postgres     ${redactUrl(config.databaseUrl)} (${ms(health.postgres!)})`,
   ];
   if (options.jobs) {
     lines.push(
@@ -67,10 +71,4 @@ function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, 
   }
   lines.push('  Health       checked every 60 s (logged)', rule, '');
   console.log(lines.join('\n'));
-}
-
-export function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }

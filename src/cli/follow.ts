@@ -34,6 +34,8 @@ export async function followJob<T = unknown>(queue: AnalyticsQueue, job: Job, op
     bar.update((p.done ?? 0) + (p.failed ?? 0), { failed: p.failed ?? 0, period: p.currentPeriod ?? '' });
   };
   events.on('progress', onProgress);
+  // Reconnects are BullMQ's; without a listener an 'error' event would crash the command.
+  events.on('error', () => {});
   try {
     await events.waitUntilReady();
     const result = (await job.waitUntilFinished(events, options.timeoutMs ?? 600_000)) as T;

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { JobsOptions } from 'bullmq';
+import type { Config } from '../config';
 import { QueueValidationError } from '../errors/queue-validation-error';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error';
 import { createLogger } from '../logger';
 import type { AnalyticsQueue } from '../queue';
 import { DEFAULT_QUEUE_NAME } from '../queue/options';
-import { JOB_NAMES, type JobName } from '../queue/schemas';
+import { assertJobId, JOB_ID_RULE, JOB_NAMES, QUEUE_NAME_RULE, queueNameProblem, validateJob, type JobName } from '../queue/schemas';
 import { intOption } from './options';
 import { printJson } from './output';
 import { configFromEnv, UsageError } from './program';
@@ -15,12 +17,21 @@ export interface QueueFlags {
   json?: boolean;
 }
 
-/** Opens the queue named by --queue for one command and always closes it. */
+/**
+ * Opens the queue named by --queue for one command and always closes it. Redis is asked first,
+ * once, within CONNECT_TIMEOUT_MS: BullMQ would otherwise wait for ever for an absent Redis (or
+ * one that refuses the password), retrying and logging.
+ */
 export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue) => Promise<T>): Promise<T> {
   const config = configFromEnv();
+  const queueName = queueNameOf(flags, config);
   // Loaded on use: BullMQ and the Temporal client would slow every command's start-up (and --help).
-  const { AnalyticsQueue } = await import('../queue/facade');
-  const queue = new AnalyticsQueue({ config, queueName: queueNameOf(flags), logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
+  const [{ AnalyticsQueue }, { probeRedis, REDIS_VARIABLES }] = await Promise.all([import('../queue/facade'), import('../queue/health')]);
+  const redis = await probeRedis(config.redis, config.connectTimeoutMs);
+  if (!redis.healthy) {
+    throw new ServiceUnavailableError('Redis', `${config.redis.host}:${config.redis.port}`, REDIS_VARIABLES, redis.reason, config.connectTimeoutMs);
+  }
+  const queue = new AnalyticsQueue({ config, queueName, logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
   try {
     await queue.ready();
     return await fn(queue);
@@ -29,14 +40,17 @@ export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue
   }
 }
 
-/** The queue a command works on: --queue, else QUEUE_NAME. */
-export function queueNameOf(flags: QueueFlags): string {
-  return flags.queue ?? configFromEnv().queueName;
+/** The queue a command works on: --queue (checked against the queue name rule), else QUEUE_NAME. */
+export function queueNameOf(flags: QueueFlags, config?: Config): string {
+  if (flags.queue === undefined) return (config ?? configFromEnv()).queueName;
+  const problem = queueNameProblem(flags.queue);
+  if (problem !== undefined) throw new UsageError(`--queue ${JSON.stringify(flags.queue.slice(0, 130))} ${problem}`);
+  return flags.queue;
 }
 
 /** The common --queue flag. */
 export function queueOption(command: Command): Command {
-  return command.option('--queue <name>', `BullMQ queue name (default: QUEUE_NAME, else ${DEFAULT_QUEUE_NAME})`);
+  return command.option('--queue <name>', `BullMQ queue name, ${QUEUE_NAME_RULE} (default: QUEUE_NAME, else ${DEFAULT_QUEUE_NAME})`);
 }
 
 interface AddFlags extends QueueFlags {
@@ -64,7 +78,7 @@ export function registerJobCommands(program: Command): void {
       .description(`validate and enqueue a job: ${JOB_NAMES.join(', ')}`)
       .argument('<name>', `job type: ${JOB_NAMES.join(', ')}`)
       .requiredOption('--data <json>', 'the payload, e.g. \'{"type":"revenue","tenantId":"org_123"}\'')
-      .option('--job-id <id>', 'job id (default: a random UUID); adding an id that exists starts nothing new')
+      .option('--job-id <id>', `job id: ${JOB_ID_RULE} (default: a random UUID); adding an id that exists starts nothing new`)
       .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
       .option('--priority <n>', 'BullMQ priority, 1 (highest) to 2097152')
       .option('--attempts <n>', 'attempts of the job as a whole (default 3)')
@@ -77,6 +91,14 @@ export function registerJobCommands(program: Command): void {
     if (flags.delay !== undefined) opts.delay = intOption('--delay', flags.delay);
     if (flags.priority !== undefined) opts.priority = intOption('--priority', flags.priority, { min: 1, max: 2_097_152 });
     if (flags.attempts !== undefined) opts.attempts = intOption('--attempts', flags.attempts, { min: 1, max: 100 });
+    // Checked before connecting: a bad payload or id is a usage error even with Redis away.
+    try {
+      validateJob(name, data);
+      if (opts.jobId !== undefined) assertJobId(name, opts.jobId);
+    } catch (err) {
+      if (err instanceof QueueValidationError) throw new UsageError(err.message);
+      throw err;
+    }
     const added = await withQueue(flags, async (queue) => {
       try {
         const j = await queue.addJob(name as JobName, data as never, opts);

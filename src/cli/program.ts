@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config';
+import { redactText } from '../errors/redact';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error';
 import { UsageError } from '../errors/usage-error';
 
 export { UsageError };
@@ -29,7 +31,10 @@ export function createProgram(): Command {
     .enablePositionalOptions();
 }
 
-/** Runs `program` with commander's usage errors mapped to exit code 2. */
+/**
+ * Runs `program` with commander's usage errors (and configuration errors) mapped to exit code 2,
+ * an unreachable service to one line and exit code 1. Nothing printed carries a secret.
+ */
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
@@ -39,11 +44,15 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       // --help and --version exit through here with code 0.
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`error: ${redactText(err.message)}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    if (err instanceof ServiceUnavailableError) {
+      process.stderr.write(`error: ${redactText(err.message)}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${redactText((err as Error).stack ?? String(err))}\n`);
     return 1;
   }
 }

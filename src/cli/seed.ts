@@ -8,6 +8,9 @@ import { seedDatabase } from '../seed/seed';
 import { dateOption, formatTable, intOption } from './options';
 import { configFromEnv, UsageError } from './program';
 
+/** Any count a Postgres schema can hold in reasonable time; ids widen past 999 (tenant-0001 …). */
+const MAX_TENANTS = 10_000_000;
+
 interface SeedFlags {
   tenants: string;
   users: string;
@@ -25,7 +28,7 @@ export function registerSeedCommand(program: Command): void {
       'generate a deterministic synthetic data set (organizations, users, activity, subscriptions, payments, refunds, ' +
         `tournaments, players) into DATABASE_URL; tenant timezones cycle through ${SEED_TIMEZONES.join(', ')}`,
     )
-    .option('--tenants <n>', 'organizations to create', '3')
+    .option('--tenants <n>', 'organizations to create: tenant-001, tenant-002, … (zero-padded to the width of the count, so ids sort in order)', '3')
     .option('--users <n>', 'users per organization', '200')
     .option('--days <n>', 'days of history before --until', '90')
     .option('--seed <n>', 'PRNG seed: the same flags give the same rows', '42')
@@ -35,7 +38,7 @@ export function registerSeedCommand(program: Command): void {
     .action(async (flags: SeedFlags) => {
       const untilDay = flags.until === undefined ? new Date().toISOString().slice(0, 10) : dateOption('--until', flags.until);
       const options: GenerateOptions = {
-        tenants: intOption('--tenants', flags.tenants, { min: 1, max: 999 }),
+        tenants: intOption('--tenants', flags.tenants, { min: 1, max: MAX_TENANTS }),
         usersPerTenant: intOption('--users', flags.users, { min: 1, max: 10_000_000 }),
         days: intOption('--days', flags.days, { min: 1, max: 3650 }),
         seed: intOption('--seed', flags.seed, { max: 2 ** 32 - 1 }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createDb } from '../db/client';
 import type { Config } from '../config';
-import type { AggregationWorkflowResult } from '../workflows/types';
+import type { QueuedAggregationReport } from './aggregate-queued';
 import { intOption } from './options';
 import { printTable } from './output';
 import { configFromEnv } from './program';
@@ -38,7 +38,7 @@ export function registerStartCommand(program: Command): void {
         const to = new Date().toISOString().slice(0, 10);
         const from = new Date(Date.parse(`${to}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
         console.log(`  aggregating revenue, cohorts and tournaments for every active tenant, daily ${from} .. ${to} (exclusive)`);
-        const result = await runQueuedAggregation(proc.queue, { type: 'all', periodType: 'day', from, to });
+        const result = await runQueuedAggregation(proc.queue, { type: 'all', periodType: 'day', from, to }, { databaseUrl: config.databaseUrl });
         console.log('');
         printAggregationResult(result, false);
         await printHeadlines(config, from, to);
@@ -107,7 +107,7 @@ async function printHeadlines(config: Config, from: string, to: string): Promise
   }
 }
 
-function printWhereToLook(config: Config, result: AggregationWorkflowResult): void {
+function printWhereToLook(config: Config, result: QueuedAggregationReport): void {
   const ns = encodeURIComponent(config.temporal.namespace);
   const query = encodeURIComponent(`WorkflowId STARTS_WITH "${result.workflowId}"`);
   console.log(

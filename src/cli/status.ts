@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ComponentHealth } from '../queue';
+import { redactUrl } from '../errors/redact';
 import { configFromEnv } from './program';
 import { queueOption, withQueue, type QueueFlags } from './job';
 import { printJson, printTable } from './output';
@@ -19,14 +20,14 @@ export function registerStatusCommands(program: Command): void {
   queueOption(
     program
       .command('health')
-      .description('whether Redis, Temporal and Postgres answer, with the queue metrics; exit 1 when unhealthy')
+      .description('whether Redis, Temporal and Postgres answer (each within CONNECT_TIMEOUT_MS), with the queue metrics; exit 1 when unhealthy')
       .option('--json', 'print JSON'),
   ).action(async (flags: QueueFlags) => {
     // The probes answer at once; the queue (whose connections would wait for an absent Redis)
     // is opened for the metrics only when Redis answered.
     const config = configFromEnv();
-    const { probePostgres, probeRedis, probeTemporal } = await import('../queue/health');
-    const timeoutMs = 3_000;
+    const { probePostgres, probeRedis, probeTemporal, POSTGRES_VARIABLES, REDIS_VARIABLES, TEMPORAL_VARIABLES } = await import('../queue/health');
+    const timeoutMs = config.connectTimeoutMs;
     const [redis, temporal, postgres] = await Promise.all([
       probeRedis(config.redis, timeoutMs),
       probeTemporal(config.temporal, timeoutMs),
@@ -36,8 +37,17 @@ export function registerStatusCommands(program: Command): void {
     const report = { healthy: redis.healthy && temporal.healthy && postgres.healthy, checkedAt: new Date().toISOString(), metrics, redis, temporal, postgres };
     if (!report.healthy) process.exitCode = 1;
     if (flags.json) return printJson(report);
-    const row = (name: string, h: ComponentHealth) => ({ component: name, status: h.healthy ? 'healthy' : 'UNHEALTHY', detail: h.healthy ? `${h.latencyMs} ms` : h.reason });
-    printTable([row('redis', report.redis), row('temporal', report.temporal), row('postgres', report.postgres)]);
+    // An unhealthy row says where the service was looked for and which variables set that.
+    const row = (name: string, h: ComponentHealth, where: string, variables: string) => ({
+      component: name,
+      status: h.healthy ? 'healthy' : 'UNHEALTHY',
+      detail: h.healthy ? `${h.latencyMs} ms` : `${where} (${variables}): ${h.reason}`,
+    });
+    printTable([
+      row('redis', report.redis, `${config.redis.host}:${config.redis.port}`, REDIS_VARIABLES),
+      row('temporal', report.temporal, config.temporal.address, TEMPORAL_VARIABLES),
+      row('postgres', report.postgres, redactUrl(config.databaseUrl), POSTGRES_VARIABLES),
+    ]);
     console.log(`\n${report.healthy ? 'healthy' : 'UNHEALTHY'} at ${report.checkedAt}`);
     if (report.metrics) console.log(`jobs: ${Object.entries(report.metrics).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   });

@@ -1,10 +1,12 @@
-/** A configuration variable with an invalid value; start-up stops with its name. */
+import { redactText } from './redact';
+
+/** A configuration variable with an invalid value; start-up stops with its name (never with a secret). */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
     message: string,
   ) {
-    super(`invalid configuration: ${variable}: ${message}`);
+    super(redactText(`invalid configuration: ${variable}: ${message}`));
     this.name = 'ConfigError';
   }
 }

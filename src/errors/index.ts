@@ -4,6 +4,7 @@ export { InactiveTenantError } from './inactive-tenant-error';
 export { InvalidPeriodError } from './invalid-period-error';
 export { TooManyPeriodsError } from './too-many-periods-error';
 export { TransientDatabaseError } from './transient-database-error';
+export { InvalidDataError } from './invalid-data-error';
 export { SeedConflictError } from './seed-conflict-error';
 
 /**
@@ -16,4 +17,5 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InactiveTenantError',
   'InvalidPeriodError',
   'TooManyPeriodsError',
+  'InvalidDataError',
 ] as const;

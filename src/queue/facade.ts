@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Queue, type ConnectionOptions, type Job, type JobsOptions, type JobType } from 'bullmq';
 import { QueueValidationError } from '../errors/queue-validation-error';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error';
 import { createLogger, type Logger } from '../logger';
+import { temporalConnectionOptions } from '../temporal/connection';
 import { createBridgeWorker, type BridgeWorker } from './bridge';
 import { DeadLetterQueue, deadLetterJobId, type DeadLetterEntry, type RetryOutcome } from './dead-letter';
-import { probePostgres, probeRedis, probeTemporal, withTimeout, type HealthReport } from './health';
+import { probePostgres, probeRedis, probeTemporal, reasonOf, REDIS_VARIABLES, TEMPORAL_VARIABLES, withTimeout, type HealthReport } from './health';
 import { workflowIdFor } from './job-types';
 import { getQueueMetrics, type QueueMetrics } from './metrics';
 import { redisOptionsOf, resolveQueueOptions, type BridgeOptions, type QueueOptions, type QueueOptionsInput } from './options';
-import { isJobName, validateJob, type JobData, type JobName } from './schemas';
+import { assertJobId, isJobName, validateJob, type JobData, type JobName } from './schemas';
 
 /** A job for {@link AnalyticsQueue.addBulk}. */
 export interface BulkJob<N extends JobName = JobName> {
@@ -50,6 +52,8 @@ export class AnalyticsQueue {
   private readonly bridges = new Set<BridgeWorker>();
   private closing: Promise<void> | undefined;
   private readying: Promise<unknown> | undefined;
+  /** The last Redis connection error seen, for the message when ready() gives up. */
+  private lastRedisError: unknown;
 
   constructor(input: QueueOptionsInput) {
     this.options = resolveQueueOptions(input);
@@ -58,23 +62,47 @@ export class AnalyticsQueue {
     this.connection = redisOptionsOf(redis);
     this.queue = new Queue(this.options.queueName, { connection: this.connection, prefix });
     // Without a listener a connection error would be thrown as an unhandled 'error' event.
-    this.queue.on('error', (err) => this.logger.warn({ err }, 'queue connection error'));
+    this.queue.on('error', (err) => {
+      this.lastRedisError = err;
+      this.logger.warn({ err }, 'queue connection error');
+    });
     this.deadLetters = new DeadLetterQueue(this.queue, this.connection, prefix, this.logger);
+    this.deadLetters.queue.on('error', (err) => (this.lastRedisError = err));
   }
 
   get name(): string {
     return this.options.queueName;
   }
 
-  /** Resolves once the Redis connections of the queue and its dead-letter queue are up. */
+  /**
+   * Resolves once the Redis connections of the queue and its dead-letter queue are up; rejects
+   * with a {@link ServiceUnavailableError} naming Redis when they are not within `connectTimeoutMs`
+   * (BullMQ itself would wait for ever). The connections keep trying until close().
+   */
   async ready(): Promise<this> {
     this.readying ??= Promise.all([this.queue.waitUntilReady(), this.deadLetters.queue.waitUntilReady()]);
-    await this.readying;
+    const { redis, connectTimeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = this.lastRedisError === undefined ? `no answer within ${connectTimeoutMs} ms` : reasonOf(this.lastRedisError);
+        reject(new ServiceUnavailableError('Redis', `${redis.host}:${redis.port}`, REDIS_VARIABLES, reason, connectTimeoutMs));
+      }, connectTimeoutMs);
+    });
+    try {
+      await Promise.race([this.readying, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     return this;
   }
 
-  /** Merges the job's options over the defaults and gives it an id when it has none. */
-  private jobOptions(opts: JobsOptions | undefined): JobsOptions {
+  /**
+   * Merges the job's options over the defaults and gives it an id when it has none; a `jobId`
+   * that breaks the job id rule is refused ({@link QueueValidationError} naming `field`).
+   */
+  private jobOptions(name: string, opts: JobsOptions | undefined, field = 'jobId'): JobsOptions {
+    if (opts?.jobId !== undefined) assertJobId(name, opts.jobId, field);
     const d = this.options.jobDefaults;
     return {
       attempts: d.attempts,
@@ -96,26 +124,27 @@ export class AnalyticsQueue {
    */
   async addJob<N extends JobName>(name: N, data: JobData[N], opts?: JobsOptions): Promise<Job> {
     const payload = validateJob(name, data);
-    const job = await this.queue.add(name, payload, this.jobOptions(opts));
+    const job = await this.queue.add(name, payload, this.jobOptions(name, opts));
     this.logger.debug({ jobId: job.id, name }, 'job added');
     return job;
   }
 
-  /** Validates every job first; one bad payload rejects the batch and nothing is enqueued. */
+  /** Validates every job first; one bad payload or job id rejects the batch and nothing is enqueued. */
   async addBulk(jobs: BulkJob[]): Promise<Job[]> {
-    const payloads = jobs.map((job, index) => {
+    const validated = jobs.map((job, index) => {
       try {
-        return validateJob(job.name, job.data);
+        const payload = validateJob(job.name, job.data);
+        return { payload, opts: this.jobOptions(job.name, job.opts, `jobs[${index}].opts.jobId`) };
       } catch (err) {
         if (!(err instanceof QueueValidationError)) throw err;
         throw new QueueValidationError(
           err.jobName,
-          err.issues.map((i) => ({ ...i, field: `jobs[${index}].${i.field}` })),
+          err.issues.map((i) => ({ ...i, field: i.field.startsWith('jobs[') ? i.field : `jobs[${index}].${i.field}` })),
           { cause: err },
         );
       }
     });
-    return this.queue.addBulk(jobs.map((job, i) => ({ name: job.name, data: payloads[i], opts: this.jobOptions(job.opts) })));
+    return this.queue.addBulk(jobs.map((job, i) => ({ name: job.name, data: validated[i]!.payload, opts: validated[i]!.opts })));
   }
 
   /**
@@ -123,6 +152,7 @@ export class AnalyticsQueue {
    * so a doubled trigger enqueues nothing new.
    */
   async addJobOnce<N extends JobName>(name: N, data: JobData[N], jobId: string, opts?: JobsOptions): Promise<{ job: Job; created: boolean }> {
+    assertJobId(name, jobId);
     const existing = await this.queue.getJob(jobId);
     if (existing) return { job: existing, created: false };
     const job = await this.addJob(name, data, { ...opts, jobId });
@@ -241,7 +271,14 @@ export class AnalyticsQueue {
   /** The Temporal client the bridge and cancellations use, connected on first use. */
   temporalClient(): Promise<Client> {
     this.temporal ??= (async () => {
-      const connection = await Connection.connect({ address: this.options.temporal.address });
+      const { temporal, connectTimeoutMs } = this.options;
+      const options = temporalConnectionOptions(temporal, { connectTimeoutMs }).client;
+      let connection: Connection;
+      try {
+        connection = await Connection.connect(options);
+      } catch (err) {
+        throw new ServiceUnavailableError('Temporal', temporal.address, TEMPORAL_VARIABLES, reasonOf(err), connectTimeoutMs, { cause: err });
+      }
       return { connection, client: new Client({ connection, namespace: this.options.temporal.namespace }) };
     })();
     const pending = this.temporal;

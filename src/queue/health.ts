@@ -2,8 +2,10 @@ import { Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { connectionStringOf, schemaOf } from '../db/client';
+import { redactText } from '../errors/redact';
+import { temporalConnectionOptions } from '../temporal/connection';
 import type { QueueMetrics } from './metrics';
-import { redisOptionsOf, type RedisConnection } from './options';
+import { redisOptionsOf, type RedisConnection, type TemporalConnection } from './options';
 
 // Each probe opens its own short-lived connection with a hard timeout: a long-lived client would
 // queue commands while its server is away (and answer late), or back off its reconnects for
@@ -23,12 +25,19 @@ export interface HealthReport {
   postgres: ComponentHealth;
 }
 
-function reasonOf(err: unknown): string {
+/** The variables that set where each service is (and its credentials), for messages. */
+export const REDIS_VARIABLES = 'REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD';
+export const TEMPORAL_VARIABLES = 'TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY';
+export const POSTGRES_VARIABLES = 'DATABASE_URL';
+
+/** One line saying why a connection failed, with secrets masked. */
+export function reasonOf(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown; errors?: unknown[] } | undefined;
   // An AggregateError (e.g. ECONNREFUSED on ::1 and 127.0.0.1) says little in its own message.
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as { message?: unknown }) : undefined;
   const message = typeof e?.message === 'string' && e.message !== '' ? e.message : typeof inner?.message === 'string' ? inner.message : String(err);
-  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+  const line = typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+  return redactText(line.replace(/\s+/g, ' ').trim());
 }
 
 export async function withTimeout<T>(what: string, timeoutMs: number, run: () => Promise<T>): Promise<T> {
@@ -53,15 +62,19 @@ async function timed(run: () => Promise<void>): Promise<ComponentHealth> {
   }
 }
 
-export function probeRedis(redis: RedisConnection, timeoutMs: number): Promise<ComponentHealth> {
+/** A configuration error (an unreadable REDIS_TLS_CA) is thrown, not reported as the server's health. */
+export async function probeRedis(redis: RedisConnection, timeoutMs: number): Promise<ComponentHealth> {
+  const options = redisOptionsOf(redis);
   return timed(async () => {
     const client = new Redis({
-      ...redisOptionsOf(redis),
+      ...options,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       connectTimeout: timeoutMs,
+      // A refused or failed socket never closes cleanly: do not keep the process for ioredis' 2 s grace.
+      disconnectTimeout: 100,
     });
     // connect() only says "Connection is closed."; the socket's own error says why (ECONNREFUSED, …).
     let socketError: unknown;
@@ -82,12 +95,14 @@ export function probeRedis(redis: RedisConnection, timeoutMs: number): Promise<C
   });
 }
 
-export function probeTemporal(temporal: { address: string; namespace: string }, timeoutMs: number): Promise<ComponentHealth> {
+/** A configuration error (an unreadable TEMPORAL_TLS_* file) is thrown, not reported as the server's health. */
+export async function probeTemporal(temporal: TemporalConnection, timeoutMs: number): Promise<ComponentHealth> {
+  const options = temporalConnectionOptions(temporal, { connectTimeoutMs: timeoutMs }).client;
   return timed(async () => {
     let connection: Connection | undefined;
     try {
       await withTimeout(`Temporal at ${temporal.address}`, timeoutMs, async () => {
-        connection = await Connection.connect({ address: temporal.address, connectTimeout: timeoutMs });
+        connection = await Connection.connect(options);
         // The namespace must be served, not just the port open.
         await connection.withDeadline(Date.now() + timeoutMs, () => connection!.workflowService.describeNamespace({ namespace: temporal.namespace }));
       });
@@ -97,7 +112,11 @@ export function probeTemporal(temporal: { address: string; namespace: string }, 
   });
 }
 
-export function probePostgres(databaseUrl: string, timeoutMs: number): Promise<ComponentHealth> {
+/**
+ * Connects to Postgres and checks that the URL's schema exists (`requireSchema: false`: the
+ * server alone, for `db migrate`, which creates the schema).
+ */
+export function probePostgres(databaseUrl: string, timeoutMs: number, { requireSchema = true }: { requireSchema?: boolean } = {}): Promise<ComponentHealth> {
   return timed(async () => {
     const client = new pg.Client({
       connectionString: connectionStringOf(databaseUrl),
@@ -109,6 +128,7 @@ export function probePostgres(databaseUrl: string, timeoutMs: number): Promise<C
     try {
       await withTimeout('Postgres', timeoutMs, async () => {
         await client.connect();
+        if (!requireSchema) return;
         // The schema the app reads must exist, not just the server.
         const { rows } = await client.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS found', [schemaOf(databaseUrl)]);
         if (!rows[0]?.found) throw new Error(`schema ${JSON.stringify(schemaOf(databaseUrl))} does not exist`);

@@ -1,5 +1,6 @@
 import type { BackoffOptions, KeepJobs } from 'bullmq';
-import type { Config } from '../config';
+import { readPem, type Config, type TemporalTls } from '../config';
+import { queueNameProblem } from './schemas';
 import type { Logger } from '../logger';
 import type { AggregationRunOptions } from '../workflows/types';
 
@@ -15,20 +16,33 @@ export interface RedisConnection {
   db?: number;
   /** ACL user (Redis 6+). @defaultValue none */
   username?: string | undefined;
-  /** Connect over TLS (a `rediss://` URL). @defaultValue false */
+  /** Connect over TLS (a `rediss://` URL, or REDIS_TLS=true). @defaultValue false */
   tls?: boolean;
+  /** PEM file of the CA that signed the server's certificate (REDIS_TLS_CA); read when connecting. @defaultValue the system's CAs */
+  tlsCaFile?: string | undefined;
 }
 
 /** ioredis/BullMQ connection options for a {@link RedisConnection}. */
-export function redisOptionsOf(redis: RedisConnection): { host: string; port: number; password?: string; username?: string; db: number; tls?: object } {
+export function redisOptionsOf(redis: RedisConnection): { host: string; port: number; password?: string; username?: string; db: number; tls?: { ca?: Buffer } } {
   return {
     host: redis.host,
     port: redis.port,
     db: redis.db ?? 0,
     ...(redis.password !== undefined ? { password: redis.password } : {}),
     ...(redis.username !== undefined ? { username: redis.username } : {}),
-    ...(redis.tls ? { tls: {} } : {}),
+    ...(redis.tls ? { tls: redis.tlsCaFile !== undefined ? { ca: readPem(redis.tlsCaFile, 'REDIS_TLS_CA') } : {} } : {}),
   };
+}
+
+/** How to reach the Temporal frontend: address, namespace, and TLS / API key for hosted servers. */
+export interface TemporalConnection {
+  /** `host:port`. */
+  address: string;
+  namespace: string;
+  /** TLS settings; undefined for plain text. @defaultValue undefined */
+  tls?: TemporalTls | undefined;
+  /** Temporal Cloud API key (implies TLS). @defaultValue none */
+  apiKey?: string | undefined;
 }
 
 /** Defaults applied to every job `addJob` enqueues; a job's own options win. */
@@ -78,14 +92,17 @@ export interface QueueOptions {
   /** BullMQ key prefix in Redis. @defaultValue bull */
   prefix: string;
   redis: RedisConnection;
-  temporal: {
-    address: string;
-    namespace: string;
+  temporal: TemporalConnection & {
     /** Task queue the workflows are started on (where the Temporal workers poll). */
     taskQueue: string;
   };
   /** Postgres, for healthCheck(). */
   databaseUrl: string;
+  /**
+   * Longest {@link AnalyticsQueue.ready} and the first Temporal connection wait before failing
+   * with a ServiceUnavailableError naming the service. @defaultValue 5000 (CONNECT_TIMEOUT_MS)
+   */
+  connectTimeoutMs: number;
   jobDefaults: JobDefaults;
   bridge: BridgeOptions;
   /** Longest a healthCheck() probe of Redis, Temporal or Postgres may take. @defaultValue 2000 */
@@ -96,7 +113,7 @@ export interface QueueOptions {
 /** Options as callers pass them: everything but the connections optional, nested objects partial. */
 export type QueueOptionsInput = Partial<Omit<QueueOptions, 'jobDefaults' | 'bridge' | 'redis' | 'temporal' | 'databaseUrl'>> & {
   /** Connections come from here unless given explicitly. */
-  config?: Pick<Config, 'redis' | 'temporal' | 'databaseUrl'> & Partial<Pick<Config, 'queueName'>>;
+  config?: Pick<Config, 'redis' | 'temporal' | 'databaseUrl'> & Partial<Pick<Config, 'queueName' | 'connectTimeoutMs'>>;
   redis?: RedisConnection;
   temporal?: QueueOptions['temporal'];
   databaseUrl?: string;
@@ -130,6 +147,7 @@ export const QUEUE_DEFAULTS = {
   queueName: DEFAULT_QUEUE_NAME,
   prefix: 'bull',
   healthTimeoutMs: 2_000,
+  connectTimeoutMs: 5_000,
 } as const;
 
 /** Fills in every default; connections come from `input` or else from `input.config`. */
@@ -141,13 +159,15 @@ export function resolveQueueOptions(input: QueueOptionsInput): QueueOptions {
     throw new TypeError('queue options: pass `config` (from loadConfig()) or all of `redis`, `temporal` and `databaseUrl`');
   }
   const queueName = input.queueName ?? input.config?.queueName ?? QUEUE_DEFAULTS.queueName;
-  if (queueName.includes(':')) throw new TypeError(`queue options: queueName ${JSON.stringify(queueName)} may not contain ":"`);
+  const problem = queueNameProblem(queueName);
+  if (problem !== undefined) throw new TypeError(`queue options: queueName ${JSON.stringify(queueName)} ${problem}`);
   return {
     queueName,
     prefix: input.prefix ?? QUEUE_DEFAULTS.prefix,
-    redis: { host: redis.host, port: redis.port, password: redis.password, db: redis.db ?? 0, username: redis.username, tls: redis.tls ?? false },
-    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
+    redis: { host: redis.host, port: redis.port, password: redis.password, db: redis.db ?? 0, username: redis.username, tls: redis.tls ?? false, tlsCaFile: redis.tlsCaFile },
+    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, tls: temporal.tls, apiKey: temporal.apiKey },
     databaseUrl,
+    connectTimeoutMs: input.connectTimeoutMs ?? input.config?.connectTimeoutMs ?? QUEUE_DEFAULTS.connectTimeoutMs,
     jobDefaults: { ...JOB_DEFAULTS, ...input.jobDefaults },
     bridge: { ...BRIDGE_DEFAULTS, ...input.bridge, limiter: { ...BRIDGE_DEFAULTS.limiter, ...input.bridge?.limiter } },
     healthTimeoutMs: input.healthTimeoutMs ?? QUEUE_DEFAULTS.healthTimeoutMs,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AGGREGATION_TYPES, PERIOD_TYPES } from '../activities/types';
+import { AGGREGATION_TYPES, PERIOD_TYPES, type PeriodType } from '../activities/types';
+import { MAX_JOB_PERIODS } from '../contract/limits';
 import { QueueValidationError, type JobValidationIssue } from '../errors/queue-validation-error';
 import type { ExportJobData } from '../workflows/export';
 import type { ScheduledReportJobData } from '../workflows/report';
@@ -8,6 +9,46 @@ import type { AggregationJobData } from '../workflows/types';
 // One schema per job type (DESIGN.md "Jobs"). Unknown fields are rejected, and every message
 // names the field and the value found there, so a caller can point at the mistake. The same
 // check runs in addJob (nothing is enqueued) and in the bridge (a bad job fails once).
+
+export { MAX_JOB_PERIODS };
+
+/** Longest job id (and queue name) accepted. */
+export const MAX_JOB_ID_LENGTH = 128;
+
+/**
+ * The job id rule: 1–128 characters from `A–Z a–z 0–9 . _ -`, starting with a letter or a digit,
+ * and not only digits (BullMQ keeps integer ids for its own counter and refuses them as custom
+ * ids). So a job id never contains the `/` that separates a workflow id from its children's
+ * suffixes, the `:` of BullMQ's Redis keys, spaces or control characters, and is never empty.
+ */
+export const JOB_ID_PATTERN = /^(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Queue names use the same characters (they end up in Redis keys and workflow ids). */
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The job id rule in words, for messages and --help. */
+export const JOB_ID_RULE = '1-128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, not only digits';
+
+/** The queue name rule in words. */
+export const QUEUE_NAME_RULE = '1-128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit';
+
+/** Why `value` is not a valid job id ({@link JOB_ID_PATTERN}), or undefined when it is one. */
+export function jobIdProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > MAX_JOB_ID_LENGTH) return `must be at most ${MAX_JOB_ID_LENGTH} characters (got ${value.length})`;
+  if (/^[0-9]+$/.test(value)) return 'must not be only digits (BullMQ keeps integer ids for its own counter)';
+  if (!JOB_ID_PATTERN.test(value)) return `must be ${JOB_ID_RULE}`;
+  return undefined;
+}
+
+/** Why `value` is not a valid queue name ({@link QUEUE_NAME_PATTERN}), or undefined when it is one. */
+export function queueNameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length > MAX_JOB_ID_LENGTH) return `must be at most ${MAX_JOB_ID_LENGTH} characters (got ${value.length})`;
+  if (!QUEUE_NAME_PATTERN.test(value)) return `must be ${QUEUE_NAME_RULE}`;
+  return undefined;
+}
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 // An instant carries its offset: a bare local time would be ambiguous on DST days.
@@ -27,7 +68,14 @@ const boundary = z.string().refine(
 const instant = z.string().refine((v) => ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)), {
   message: 'must be an ISO instant with offset (2025-11-01T00:00:00Z)',
 });
-const tenantId = z.string().trim().min(1, { message: 'must be a non-empty string' }).max(200, { message: 'must be at most 200 characters' });
+// Control characters (NUL above all, which Postgres cannot store in text) never reach the database.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+const tenantId = z
+  .string()
+  .trim()
+  .min(1, { message: 'must be a non-empty string' })
+  .max(200, { message: 'must be at most 200 characters' })
+  .refine((v) => !CONTROL_CHARACTER.test(v), { message: 'must not contain control characters (NUL, tab, newline, ...)' });
 const aggregationType = z.enum([...AGGREGATION_TYPES, 'all']);
 const periodType = z.enum(PERIOD_TYPES);
 
@@ -57,6 +105,65 @@ function rangeNotEmpty(data: { periodStart?: string | undefined; periodEnd?: str
   }
 }
 
+const DAY_MS = 86_400_000;
+
+/** The local day (days since 1970-01-01) a boundary starts on, at the latest over every zone. */
+function latestStartDay(boundary: string): number {
+  if (ISO_INSTANT.test(boundary)) return Math.floor((Date.parse(boundary) + 14 * HOUR_MS) / DAY_MS);
+  return Date.parse(`${boundary}T00:00:00Z`) / DAY_MS;
+}
+
+/** The last local day an exclusive end boundary leaves in the range, at the earliest over every zone. */
+function earliestLastDay(boundary: string): number {
+  if (ISO_INSTANT.test(boundary)) return Math.floor((Date.parse(boundary) - 1 - 12 * HOUR_MS) / DAY_MS);
+  return Date.parse(`${boundary}T00:00:00Z`) / DAY_MS - 1;
+}
+
+/** A period's ordinal number, so that consecutive periods of a type have consecutive numbers. */
+function periodIndex(day: number, periodType: PeriodType): number {
+  if (periodType === 'day') return day;
+  // 1970-01-01 was a Thursday: ISO weeks start on Mondays, three days earlier.
+  if (periodType === 'week') return Math.floor((day + 3) / 7);
+  const date = new Date(day * DAY_MS);
+  const [year, month] = [date.getUTCFullYear(), date.getUTCMonth()];
+  if (periodType === 'month') return year * 12 + month;
+  if (periodType === 'quarter') return year * 4 + Math.floor(month / 3);
+  return year;
+}
+
+/**
+ * Periods of `periodType` that intersect [start, end) in every timezone, at least: exact for two
+ * dates (tenant-local), a lower bound when an instant is involved (its local day depends on the
+ * zone). The planner counts again, exactly, in each tenant's zone.
+ */
+export function minimumPeriodCount(start: string, end: string, periodType: PeriodType): number {
+  return Math.max(0, periodIndex(earliestLastDay(end), periodType) - periodIndex(latestStartDay(start), periodType) + 1);
+}
+
+/** A range of more periods than the planner takes is refused here, with the count and the limit. */
+function rangeWithinLimit(data: { type: string; periodStart?: string | undefined; periodEnd?: string | undefined; periodType?: PeriodType | undefined }, ctx: z.RefinementCtx): void {
+  const { periodStart: start, periodEnd: end } = data;
+  if (start === undefined || end === undefined) return;
+  const periodType = data.periodType ?? 'day';
+  // Cohorts are planned in cohort months whatever the job's period type.
+  const types: [string, PeriodType][] = [];
+  if (data.type !== 'cohorts') types.push([`${periodType} periods`, periodType]);
+  if (data.type === 'cohorts' || data.type === 'all') types.push(['cohort months', 'month']);
+  const exact = ISO_DATE.test(start) && ISO_DATE.test(end);
+  for (const [what, type] of types) {
+    const count = minimumPeriodCount(start, end, type);
+    if (count > MAX_JOB_PERIODS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['periodEnd'],
+        input: end,
+        message: `periodStart ${JSON.stringify(start)} .. periodEnd ${JSON.stringify(end)} spans ${exact ? '' : 'at least '}${count} ${what}, more than the limit of ${MAX_JOB_PERIODS} per job`,
+      });
+      return;
+    }
+  }
+}
+
 export const aggregationJobSchema = z
   .strictObject({
     tenantId: tenantId.optional(),
@@ -65,10 +172,11 @@ export const aggregationJobSchema = z
     periodEnd: boundary.optional(),
     periodType: periodType.optional(),
     asOf: instant.optional(),
-    periods: z.number().int().min(1).max(20_000).optional(),
+    periods: z.number().int().min(1).max(MAX_JOB_PERIODS).optional(),
     includeCurrent: z.boolean().optional(),
   })
-  .superRefine(rangeNotEmpty);
+  .superRefine(rangeNotEmpty)
+  .superRefine(rangeWithinLimit);
 
 export const exportJobSchema = z
   .strictObject({
@@ -136,6 +244,16 @@ export function validateJob(name: string, data: unknown): JobPayloads[JobName] {
   const parsed = JOB_SCHEMAS[name].safeParse(data, { reportInput: true });
   if (parsed.success) return parsed.data as JobPayloads[JobName];
   throw new QueueValidationError(name, parsed.error.issues.flatMap((issue) => toIssues(issue, data)));
+}
+
+/**
+ * Throws {@link QueueValidationError} naming `jobId` and the value (cut short when long) unless
+ * `jobId` follows the job id rule ({@link JOB_ID_PATTERN}). `field` is the path shown (`jobId`,
+ * or `jobs[3].opts.jobId` in a batch).
+ */
+export function assertJobId(jobName: string, jobId: unknown, field = 'jobId'): asserts jobId is string {
+  const problem = jobIdProblem(jobId);
+  if (problem !== undefined) throw new QueueValidationError(jobName, [{ field, value: jobId, problem }]);
 }
 
 function toIssues(issue: z.core.$ZodIssue, data: unknown): JobValidationIssue[] {

@@ -1,7 +1,7 @@
 import type { AggregationJobData } from '../workflows/types';
 
 /**
- * The four schedules that replace node-cron (DESIGN.md, "Schedules"). Each fires
+ * The four schedules that replace node-cron (README, "Schedules"). Each fires
  * `scheduledTriggerWorkflow`, which enqueues one BullMQ `aggregation` job whose periods come from
  * the schedule's nominal fire time (`asOf`), in each tenant's own timezone.
  */

@@ -44,8 +44,21 @@ export interface GenerateOptions {
   timezones?: readonly string[];
 }
 
-export function tenantId(index: number): string {
-  return `tenant-${String(index + 1).padStart(3, '0')}`;
+/**
+ * Digits in the ids of a data set of `tenants` organizations: at least 3 (tenant-001), more when
+ * the count needs them (tenant-00001 … tenant-10000), so ids sort in tenant order as text.
+ */
+export function tenantIdDigits(tenants: number): number {
+  return Math.max(3, String(Math.max(1, Math.floor(tenants))).length);
+}
+
+/**
+ * The id of the organization at `index` (0-based) in a data set of `tenants` organizations:
+ * `tenant-` and index + 1, zero-padded to {@link tenantIdDigits}. Up to 999 tenants the ids are
+ * tenant-001 … tenant-999 whatever the count.
+ */
+export function tenantId(index: number, tenants = index + 1): string {
+  return `tenant-${String(index + 1).padStart(tenantIdDigits(Math.max(tenants, index + 1)), '0')}`;
 }
 
 /**
@@ -53,13 +66,14 @@ export function tenantId(index: number): string {
  * activity that fades after signup, subscriptions (monthly and yearly) with billing payments,
  * failures, pending payments, churn and refunds, and tournaments of several formats and states
  * with players and entry fees (refunded when a tournament is cancelled). Each tenant draws from
- * its own seeded stream, so tenant N is the same whatever the tenant count.
+ * its own seeded stream, so tenant N draws the same rows whatever the tenant count (only the
+ * width of its id grows past 999 tenants, see {@link tenantId}).
  */
 export async function generateTenant(options: GenerateOptions, index: number, sink: RowSink): Promise<void> {
   const rng = createRng(deriveSeed(options.seed, 'tenant', index));
   const zones = options.timezones ?? SEED_TIMEZONES;
   const zone = zones[index % zones.length]!;
-  const id = tenantId(index);
+  const id = tenantId(index, options.tenants);
   const until = options.untilMs;
   const from = until - options.days * DAY_MS;
   const span = until - from;

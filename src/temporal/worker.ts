@@ -21,8 +21,10 @@ export interface TemporalWorkerOptions {
   taskQueue: string;
   /** Every activity the worker registers (the factories of src/activities, spread together). */
   activities: object;
-  /** @defaultValue 20 */
+  /** Regular activities this worker runs at once. @defaultValue 20 */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Local activities (the tenant aggregations) this worker runs at once; size the Postgres pool to it. @defaultValue 20 */
+  maxConcurrentLocalActivityExecutions?: number;
   /** Extra activity interceptors, after the built-in heartbeat and attempt reporting. @defaultValue [] */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
@@ -38,6 +40,7 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
     workflowBundle: await workflowBundle(),
     activities: options.activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    maxConcurrentLocalActivityExecutions: options.maxConcurrentLocalActivityExecutions ?? 20,
     interceptors: {
       activity: [autoHeartbeat, reportAttempts(ATTEMPT_REPORTING_ACTIVITIES), ...(options.activityInterceptors ?? [])],
     },

@@ -1,300 +1,195 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  CancellationScope,
-  condition,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { CompletedChunk, PartitionPlan, PlanningActivities, TenantPartition } from '../activities/planning';
-import type { AggregateSummary } from '../activities/types';
+import type { PlanningActivities } from '../activities/planning';
+import type { AggregationJobData, AggregationProgress, FailedTenant, TenantAggregationResult, TenantPage } from '../contract/aggregation';
+import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { chunkProgressSignal, progressQuery } from './definitions';
-import { describeCall } from './describe';
-import { AGGREGATION_ACTIVITY, aggregationActivityOptions, PLANNING_ACTIVITY, type ResolvedRunOptions } from './profiles';
-import type { AggregationJobData, AggregationProgress, TenantOutcome } from './types';
-import { expandPlan, itemKey, type WorkItem } from './work-items';
+import { LOCAL_PLANNING_ACTIVITY, localAggregationOptions, regularAggregationOptions, type ResolvedRunOptions } from './profiles';
 
-/** Input of one chunk child: a partition of the job's tenants. Started by aggregationWorkflow as `<workflowId>/chunk-<n>`. */
+/** Input of one chunk child: one page of the job's tenants. Started by aggregationWorkflow as `<workflowId>/chunk-<n>`. */
 export interface AggregationChunkInput {
-  /** Id of the aggregationWorkflow run this chunk belongs to: prefix of every activity id and key of the ledger of completed chunks. */
+  /** Id of the aggregationWorkflow this chunk belongs to: the key of its outcome rows. */
   rootWorkflowId: string;
   jobId: string;
   job: AggregationJobData;
-  requestedAt: string;
+  /** ISO instant the periods and cohort month numbers are computed as of (fixed by the parent). */
+  asOf: string;
   /** 0-based; the child id says `chunk-<chunkIndex + 1>`. */
   chunkIndex: number;
-  chunkCount: number;
-  partition: TenantPartition;
+  page: TenantPage;
   /** Resolved by the parent; `maxConcurrentActivities` is this child's share. */
   options: ResolvedRunOptions;
   /** Carried across continue-as-new; absent on the first run. */
   state?: ChunkState;
 }
 
-/** Item status codes, one character per activity call. */
-const PENDING = '.';
-const DONE = 'd';
-const RESUMED = 'r';
-const FAILED = 'f';
-const SKIPPED = 's';
-
-/** Per (tenant, type) task: summed over its calls. */
-export interface TaskTally {
+/** Counts over the page's tenants (not tasks). */
+export interface ChunkTallies {
+  /** Tenants of the page the child found to do or already done. */
+  tenants: number;
+  succeeded: number;
+  failed: number;
+  /** Tenants an earlier run of the same job had completed. */
+  resumed: number;
   rowsWritten: number;
-  periodsCovered: number;
-  /** Most attempts any of the task's calls needed in this run (0: every call was resumed from the ledger). */
-  attempts: number;
-  errorType?: string;
-  message?: string;
+  /** The first failures, at most `maxFailedListed`. */
+  failedTenants: FailedTenant[];
+  /** Some failure was of a retryable kind (a later attempt of the job may succeed). */
+  anyRetryableFailure: boolean;
 }
 
 /** What a chunk child carries into its next run when it continues as new. */
 export interface ChunkState {
-  plan: Omit<PartitionPlan, 'completed'>;
-  /** One status character per work item (see expandPlan for the order). */
-  status: string;
-  /** Items before it have been started (or settled without running). */
-  cursor: number;
-  tallies: TaskTally[];
-  /** Rows each completed item wrote (0 for the others): what the ledger records on cancellation. */
-  itemRows: number[];
+  /** Tenants not started yet, in id order. */
+  remaining: string[];
+  tallies: ChunkTallies;
   /** Runs of this child so far, this one included. */
   runs: number;
-  /** Calls settled when progress was last sent to the parent. */
+  /** Tenants settled when progress was last sent to the parent. */
   reportedAt: number;
 }
 
-export interface AggregationChunkResult {
+export interface AggregationChunkResult extends ChunkTallies {
   chunkIndex: number;
-  tenants: number;
-  tasks: number;
-  succeeded: number;
-  failed: number;
-  rowsWritten: number;
-  chunks: { total: number; done: number; failed: number; skipped: number; resumed: number };
-  /** Failures first, then by tenant and type; at most `maxOutcomesInResult`. */
-  outcomes: TenantOutcome[];
-  outcomesOmitted: number;
   /** Runs of the child, continue-as-new included. */
   runs: number;
 }
 
-const { planPartition, recordCompletedChunks } = proxyActivities<PlanningActivities>(PLANNING_ACTIVITY);
+const { pendingTenants } = proxyLocalActivities<PlanningActivities>(LOCAL_PLANNING_ACTIVITY);
 
 /**
- * One chunk of an aggregation run: plans its partition of tenants (an activity), then runs one
- * aggregation activity per (tenant, type, chunk of periods) with at most
- * `options.maxConcurrentActivities` in flight. A call that fails for good fails its task and skips
- * the task's later calls; every other task carries on. Continues as new before the history grows
- * past `options.maxHistoryEvents`. When cancelled, records the calls it completed in the ledger so
- * that a later run with the same job id skips them.
+ * One page of an aggregation run: lists the page's tenants that still need work (a local
+ * activity; tenants an earlier run of the job completed are skipped), then runs one aggregation
+ * activity per tenant — every type, the whole range, one transaction — with at most
+ * `options.maxConcurrentActivities` in flight. A tenant that fails for good is counted and the
+ * others carry on. Continues as new before its history passes `options.maxHistoryEvents`.
  */
 export async function aggregationChunkWorkflow(input: AggregationChunkInput): Promise<AggregationChunkResult> {
   const { options } = input;
   const state = input.state ?? (await initialState(input));
-  const { items, tasks } = expandPlan(state.plan);
-  const status = state.status.split('');
-  const tallies = state.tallies;
-  const itemRows = state.itemRows;
-  const counts = { [DONE]: 0, [RESUMED]: 0, [FAILED]: 0, [SKIPPED]: 0 } as Record<string, number>;
-  for (const c of status) if (c !== PENDING) counts[c]! += 1;
-  let currentPeriod: string | null = null;
-
+  const { tallies } = state;
+  const queue = state.remaining;
   const progress = (): AggregationProgress => ({
-    total: items.length,
-    done: counts[DONE]! + counts[RESUMED]!,
-    failed: counts[FAILED]! + counts[SKIPPED]!,
-    currentPeriod,
+    total: tallies.tenants,
+    done: tallies.succeeded + tallies.resumed,
+    failed: tallies.failed,
+    currentPeriod: null,
   });
   const reporter = progressReporter(input, progress, state.reportedAt);
-  const settle = (i: number, code: string) => {
-    status[i] = code;
-    counts[code]! += 1;
+  setHandler(progressQuery, progress);
+  const showDetails = () => {
     const p = progress();
-    setCurrentDetails(`${p.done + p.failed}/${p.total} activity calls settled (${p.failed} failed)${currentPeriod ? `; now ${currentPeriod}` : ''}`);
+    setCurrentDetails(`${p.done + p.failed}/${p.total} tenants settled (${p.failed} failed)`);
+  };
+  showDetails();
+
+  const aggregate =
+    options.activityKind === 'regular'
+      ? proxyActivities<Activities>(regularAggregationOptions(options)).aggregateTenant
+      : proxyLocalActivities<Activities>(localAggregationOptions(options)).aggregateTenant;
+
+  const settle = (result: TenantAggregationResult | undefined, tenantId: string, err?: unknown) => {
+    if (result?.status === 'resumed') tallies.resumed += 1;
+    else if (result) {
+      tallies.succeeded += 1;
+      tallies.rowsWritten += result.rowsWritten;
+    } else {
+      const failure = describeFailure(err);
+      tallies.failed += 1;
+      tallies.anyRetryableFailure ||= failure.retryable;
+      if (tallies.failedTenants.length < options.maxFailedListed) {
+        tallies.failedTenants.push({ tenantId, errorType: failure.errorType, message: failure.message, attempts: failure.attempts });
+      }
+      log.warn('tenant failed', { tenantId, errorType: failure.errorType, message: failure.message });
+    }
+    showDetails();
     reporter.maybeReport();
   };
-  setHandler(progressQuery, progress);
 
-  const { aggregateTenant } = proxyActivities<Activities>(aggregationActivityOptions(options));
-  const maxAttempts = AGGREGATION_ACTIVITY.retry.maximumAttempts;
-
-  async function run(i: number, item: WorkItem): Promise<void> {
-    const tally = tallies[item.task]!;
-    try {
-      const summary = await aggregateTenant.executeWithOptions(
-        {
-          activityId: `${input.rootWorkflowId}/${item.tenantId}/${item.type}/${item.from}..${item.to}`,
-          summary: describeCall(item.type, item.periodType, item.from, item.to, item.tenantId),
-        },
-        [{ tenantId: item.tenantId, type: item.type, periodType: item.periodType, from: item.from, to: item.to, asOf: state.plan.asOf }],
-      );
-      tally.rowsWritten += summary.rowsWritten;
-      itemRows[i] = summary.rowsWritten;
-      tally.periodsCovered += summary.periodsCovered;
-      tally.attempts = Math.max(tally.attempts, attemptOf(summary));
-      settle(i, DONE);
-    } catch (err) {
-      // Cancelled with the workflow: the call stays pending, and a resumed run does it again.
-      if (isCancellation(err)) return;
-      const failure = describeFailure(err, maxAttempts);
-      tally.attempts = Math.max(tally.attempts, failure.attempts);
-      if (tally.errorType === undefined) {
-        tally.errorType = failure.errorType;
-        tally.message = failure.message;
+  // A fixed set of lanes, each taking the next tenant when its previous one settles: no
+  // semaphore to re-check on every activation, and the fewest promises per tenant (every promise
+  // in workflow code costs a captured stack trace in the SDK's sandbox).
+  const lanes = Math.max(1, Math.min(options.maxConcurrentActivities, queue.length));
+  let next = 0;
+  const mustContinueAsNew = () => workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested;
+  const lane = async (): Promise<void> => {
+    while (next < queue.length && !mustContinueAsNew()) {
+      const tenantId = queue[next++]!;
+      try {
+        settle(await aggregate({ jobKey: input.rootWorkflowId, tenantId, job: input.job, asOf: input.asOf }), tenantId);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        settle(undefined, tenantId, err);
       }
-      log.warn('aggregation call failed for good', { tenantId: item.tenantId, type: item.type, from: item.from, to: item.to, ...failure });
-      settle(i, FAILED);
     }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  await reporter.flush();
+
+  if (next < queue.length) {
+    return continueAsNew<typeof aggregationChunkWorkflow>({
+      ...input,
+      state: { remaining: queue.slice(next), tallies, runs: state.runs + 1, reportedAt: reporter.reportedAt() },
+    });
   }
-
-  let running = 0;
-  let startedThisRun = 0;
-  try {
-    while (state.cursor < items.length) {
-      const i = state.cursor;
-      const item = items[i]!;
-      if (status[i] === PENDING && tallies[item.task]!.errorType === undefined) {
-        if (startedThisRun > 0 && historyIsFull(options)) break;
-        await condition(() => running < options.maxConcurrentActivities);
-      }
-      state.cursor += 1;
-      if (status[i] !== PENDING) continue;
-      // Re-checked after the wait: another call of the same task may have failed meanwhile.
-      if (tallies[item.task]!.errorType !== undefined) {
-        settle(i, SKIPPED);
-        continue;
-      }
-      running += 1;
-      startedThisRun += 1;
-      currentPeriod = `${item.type === 'cohorts' ? 'cohort months' : item.periodType} ${item.from}..${item.to}`;
-      void run(i, item).finally(() => {
-        running -= 1;
-      });
-    }
-    await condition(() => running === 0);
-    await reporter.flush();
-    if (state.cursor < items.length) {
-      const next: ChunkState = { ...state, status: status.join(''), tallies, itemRows, runs: state.runs + 1, reportedAt: reporter.reportedAt() };
-      await continueAsNew<typeof aggregationChunkWorkflow>({ ...input, state: next });
-    }
-  } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => recordDone(input, items, status, itemRows));
-    }
-    throw err;
-  }
-
-  // With several children, the parent can be cancelled after this child completed: record its
-  // calls too, so a resumed run skips them (the parent clears the ledger once a run completes).
-  // patched(): histories from before this step replay on the old path.
-  if (input.chunkCount > 1 && patched('record-completed-child-chunks')) await recordDone(input, items, status, itemRows);
-  return summarize(input, state, tasks, tallies, progress(), counts);
+  return { ...tallies, chunkIndex: input.chunkIndex, runs: state.runs };
 }
 
 async function initialState(input: AggregationChunkInput): Promise<ChunkState> {
-  const plan = await planPartition.executeWithOptions({ summary: `plan chunk ${input.chunkIndex + 1}/${input.chunkCount}: tenants, periods, completed chunks` }, [
-    {
-      job: input.job,
-      requestedAt: input.requestedAt,
-      periodsPerActivity: input.options.periodsPerActivity,
-      jobKey: input.rootWorkflowId,
-      partition: { afterTenantId: input.partition.afterTenantId, lastTenantId: input.partition.lastTenantId },
-    },
+  const pending = await pendingTenants.executeWithOptions({ ...LOCAL_PLANNING_ACTIVITY, summary: `list the tenants of chunk ${input.chunkIndex + 1} still to do` }, [
+    { jobKey: input.rootWorkflowId, job: input.job, page: input.page },
   ]);
-  const { items, tasks } = expandPlan(plan);
-  const tallies: TaskTally[] = tasks.map(() => ({ rowsWritten: 0, periodsCovered: 0, attempts: 0 }));
-  const completed = new Map<string, CompletedChunk>(plan.completed.map((c) => [itemKey(c), c]));
-  const status = items.map((item) => {
-    const done = completed.get(itemKey(item));
-    if (!done) return PENDING;
-    const tally = tallies[item.task]!;
-    tally.rowsWritten += done.rowsWritten;
-    tally.periodsCovered += item.periods;
-    return RESUMED;
-  });
-  const { completed: _ledger, ...rest } = plan;
-  return { plan: rest, status: status.join(''), cursor: 0, tallies, itemRows: items.map(() => 0), runs: 1, reportedAt: -1 };
-}
-
-function historyIsFull(options: ResolvedRunOptions): boolean {
-  const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= options.maxHistoryEvents;
-}
-
-/** The attempt that produced a result, as reported by the worker's attempt interceptor (1 when absent). */
-function attemptOf(summary: AggregateSummary): number {
-  const attempt = (summary as AggregateSummary & { attempt?: unknown }).attempt;
-  return typeof attempt === 'number' ? attempt : 1;
-}
-
-export function describeFailure(err: unknown, maxAttempts: number): { errorType: string; message: string; attempts: number } {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    const detail = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined) : undefined;
-    const attempts = typeof detail?.attempt === 'number' ? detail.attempt : err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? maxAttempts : 1;
-    if (cause instanceof ApplicationFailure) return { errorType: cause.type ?? 'Error', message: cause.message, attempts };
-    if (cause instanceof TimeoutFailure) return { errorType: 'TimeoutFailure', message: `activity ${cause.timeoutType ?? ''} timeout`.replace('  ', ' '), attempts };
-    return { errorType: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message, attempts };
-  }
-  const e = err as { name?: string; message?: string };
-  return { errorType: e?.name ?? 'Error', message: e?.message ?? String(err), attempts: 1 };
-}
-
-async function recordDone(input: AggregationChunkInput, items: WorkItem[], status: string[], itemRows: number[]): Promise<void> {
-  const chunks: CompletedChunk[] = [];
-  items.forEach((item, i) => {
-    if (status[i] === DONE) chunks.push({ tenantId: item.tenantId, type: item.type, periodType: item.periodType, from: item.from, to: item.to, rowsWritten: itemRows[i] ?? 0 });
-  });
-  if (chunks.length > 0) {
-    await recordCompletedChunks.executeWithOptions({ summary: `record ${chunks.length} completed calls for a later run to skip` }, [
-      { jobKey: input.rootWorkflowId, chunks },
-    ]);
-  }
-}
-
-function summarize(
-  input: AggregationChunkInput,
-  state: ChunkState,
-  tasks: { tenantId: string; type: WorkItem['type'] }[],
-  tallies: TaskTally[],
-  progress: AggregationProgress,
-  counts: Record<string, number>,
-): AggregationChunkResult {
-  const outcomes: TenantOutcome[] = tasks.map(({ tenantId, type }, k) => {
-    const t = tallies[k]!;
-    return t.errorType !== undefined
-      ? { tenantId, type, status: 'failed', errorType: t.errorType, message: t.message ?? '', attempts: t.attempts }
-      : { tenantId, type, status: 'succeeded', rowsWritten: t.rowsWritten, periodsCovered: t.periodsCovered, attempts: t.attempts };
-  });
-  const failedOutcomes = outcomes.filter((o) => o.status === 'failed');
-  const listed = [...failedOutcomes, ...outcomes.filter((o) => o.status === 'succeeded')].slice(0, input.options.maxOutcomesInResult);
   return {
-    chunkIndex: input.chunkIndex,
-    tenants: new Set(tasks.map((t) => t.tenantId)).size,
-    tasks: tasks.length,
-    succeeded: outcomes.length - failedOutcomes.length,
-    failed: failedOutcomes.length,
-    rowsWritten: tallies.reduce((n, t) => n + t.rowsWritten, 0),
-    chunks: { total: progress.total, done: counts[DONE]!, failed: counts[FAILED]!, skipped: counts[SKIPPED]!, resumed: counts[RESUMED]! },
-    outcomes: listed,
-    outcomesOmitted: outcomes.length - listed.length,
-    runs: state.runs,
+    remaining: pending.tenantIds,
+    tallies: {
+      tenants: pending.tenantIds.length + pending.resumed,
+      succeeded: 0,
+      failed: 0,
+      resumed: pending.resumed,
+      rowsWritten: 0,
+      failedTenants: [],
+      anyRetryableFailure: false,
+    },
+    runs: 1,
+    reportedAt: -1,
   };
 }
 
+const NON_RETRYABLE = new Set<string>(NON_RETRYABLE_ERROR_TYPES);
+
+/** Error type, message, attempts and whether a later attempt of the job could succeed. */
+export function describeFailure(err: unknown): { errorType: string; message: string; attempts: number; retryable: boolean } {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    const detail = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined) : undefined;
+    const attempts = typeof detail?.attempt === 'number' ? detail.attempt : 1;
+    if (cause instanceof ApplicationFailure) {
+      const errorType = cause.type ?? 'Error';
+      return { errorType, message: cause.message, attempts, retryable: !cause.nonRetryable && !NON_RETRYABLE.has(errorType) };
+    }
+    if (cause instanceof TimeoutFailure) return { errorType: 'TimeoutFailure', message: `activity ${cause.timeoutType ?? ''} timeout`.replace('  ', ' '), attempts, retryable: true };
+    return { errorType: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message, attempts, retryable: true };
+  }
+  const e = err as { name?: string; message?: string };
+  return { errorType: e?.name ?? 'Error', message: e?.message ?? String(err), attempts: 1, retryable: true };
+}
+
 /**
- * Sends the chunk's progress to the parent each time another tenth of the calls has settled (a
- * signal per call would bloat the parent's history), one signal in flight at a time; a signal
+ * Sends the chunk's progress to the parent each time another tenth of its tenants has settled (a
+ * signal per tenant would bloat the parent's history), one signal in flight at a time; a signal
  * that completes while more has settled is followed by one with the latest numbers.
  */
 function progressReporter(input: AggregationChunkInput, progress: () => AggregationProgress, initiallyReportedAt: number) {

@@ -4,165 +4,232 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
-  executeChild,
+  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PartitionResult, PlanningActivities } from '../activities/planning';
+import type { PlanningActivities } from '../activities/planning';
+import type {
+  AggregationProgress,
+  AggregationRunState,
+  AggregationWorkflowInput,
+  AggregationWorkflowResult,
+  FailedTenant,
+  TenantPage,
+} from '../contract/aggregation';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { aggregationChunkWorkflow, type AggregationChunkResult } from './aggregation-chunk';
 import { chunkProgressSignal, progressQuery } from './definitions';
 import { describeChunk } from './describe';
-import { PLANNING_ACTIVITY, resolveRunOptions } from './profiles';
+import { LOCAL_PLANNING_ACTIVITY, PLANNING_ACTIVITY, resolveRunOptions, type ResolvedRunOptions } from './profiles';
 import { jobSearchAttributes, TenantCount, TenantId } from './search-attributes';
-import type { AggregationProgress, AggregationWorkflowInput, AggregationWorkflowResult, TenantOutcome } from './types';
 
-const { partitionTenants, forgetCompletedChunks } = proxyActivities<PlanningActivities>(PLANNING_ACTIVITY);
+const { planJob, tenantPages } = proxyLocalActivities<PlanningActivities>(LOCAL_PLANNING_ACTIVITY);
+const { purgeOutcomes } = proxyActivities<PlanningActivities>({ ...PLANNING_ACTIVITY, heartbeatTimeout: '1 minute' });
+
+/** Error type of the failure a run ends with when tenants failed for good. */
+export const TENANTS_FAILED_ERROR = 'TenantsFailedError';
+
+/** Pages fetched per planning call, per child slot: enough to keep the window full between calls. */
+const PAGES_PER_SLOT = 4;
 
 /**
- * An `aggregation` job as a durable workflow (id `aggregation/<jobId>`): partitions the tenants
- * (an activity) and runs one chunk child per partition (`<workflowId>/chunk-<n>`, at most
- * `maxConcurrentChildren` at a time), each fanning out one activity per (tenant, type, chunk of
- * periods). Children keep the parent's history small (tens of events per 500 tenants) and continue
- * as new themselves, so a run over 10,000+ tenants stays within Temporal's limits. Per-tenant
- * failures are outcomes, not workflow failures; bad job input fails the workflow, naming the field.
+ * An `aggregation` job as a durable workflow (id `aggregation/<jobId>`). It plans the job (a
+ * local activity: validates it, fixes its as-of instant, counts its tenants), then runs a sliding
+ * window of chunk children (`<workflowId>/chunk-<n>`, at most `maxConcurrentChildren` at once),
+ * each over one page of `tenantsPerChild` tenants in id order, with one aggregation activity per
+ * tenant. The parent only ever holds page bounds and totals, and continues as new before its
+ * history grows large, so any tenant count keeps every history and payload small. Per-tenant
+ * outcomes live in Postgres (`aggregation_outcomes`); the result carries totals and the first
+ * failures. When any tenant failed for good, the run fails (`TenantsFailedError`, the result in
+ * its details) so the job fails and its next attempt re-runs only those tenants.
  */
 export async function aggregationWorkflow(input: AggregationWorkflowInput): Promise<AggregationWorkflowResult> {
   const { workflowId } = workflowInfo();
   const options = resolveRunOptions(input.options);
-  tagRun(input);
+  const state = input.state ? { ...input.state, runs: input.state.runs + 1 } : await firstState(input);
 
-  const chunks: AggregationProgress[] = [];
-  let currentPeriod: string | null = null;
-  const progress = (): AggregationProgress => ({
-    total: chunks.reduce((n, c) => n + c.total, 0),
-    done: chunks.reduce((n, c) => n + c.done, 0),
-    failed: chunks.reduce((n, c) => n + c.failed, 0),
-    currentPeriod,
-  });
+  /** Progress of the children running now, by chunk index. */
+  const running = new Map<number, AggregationProgress>();
+  const progress = (): AggregationProgress => {
+    let done = state.tenantsDone;
+    let failed = state.tenantsFailed;
+    for (const p of running.values()) {
+      done += p.done;
+      failed += p.failed;
+    }
+    return { total: state.tenantCount, done, failed, currentPeriod: null };
+  };
   const showDetails = () => {
     const p = progress();
-    setCurrentDetails(`${p.done + p.failed}/${p.total} activity calls settled (${p.failed} failed)${currentPeriod ? `; now ${currentPeriod}` : ''}`);
+    setCurrentDetails(`${p.done + p.failed}/${p.total} tenants settled (${p.failed} failed); ${state.childrenStarted} chunk children started`);
   };
-  const settled = new Set<number>();
   setHandler(progressQuery, progress);
   setHandler(chunkProgressSignal, (p) => {
-    if (settled.has(p.chunkIndex) || !chunks[p.chunkIndex]) return;
-    chunks[p.chunkIndex] = { total: p.total, done: p.done, failed: p.failed, currentPeriod: p.currentPeriod };
-    if (p.currentPeriod) currentPeriod = p.currentPeriod;
+    if (!running.has(p.chunkIndex)) return; // late, from a child that has settled
+    running.set(p.chunkIndex, { total: p.total, done: p.done, failed: p.failed, currentPeriod: null });
     showDetails();
   });
-
-  let partitioning: PartitionResult;
-  try {
-    partitioning = await partitionTenants.executeWithOptions({ summary: `partition the tenants into chunks of ${options.tenantsPerChild}` }, [
-      { job: input.job, requestedAt: input.requestedAt, periodsPerActivity: options.periodsPerActivity, tenantsPerPartition: options.tenantsPerChild },
-    ]);
-  } catch (err) {
-    throw planningFailure(err);
-  }
-  const { partitions, tenantCount } = partitioning;
-  upsertSearchAttributes([{ key: TenantCount, value: tenantCount }]);
-  for (const p of partitions) chunks.push({ total: p.chunks, done: 0, failed: 0, currentPeriod: null });
   showDetails();
 
-  const childrenAtOnce = Math.max(1, Math.min(options.maxConcurrentChildren, partitions.length));
-  const childOptions = { ...options, maxConcurrentActivities: Math.max(1, Math.floor(options.maxConcurrentActivities / childrenAtOnce)) };
-  const results: AggregationChunkResult[] = [];
-  const childFailures: AggregationWorkflowResult['childFailures'] = [];
-  const failedTasksOfFailedChildren: number[] = [];
+  const window = Math.max(1, options.maxConcurrentChildren);
+  const childOptions: ResolvedRunOptions = { ...options, maxConcurrentActivities: Math.max(1, Math.floor(options.maxConcurrentActivities / window)) };
+  const pages: TenantPage[] = [];
+  const mustContinueAsNew = () => workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested;
 
-  async function runChild(index: number): Promise<void> {
-    const partition = partitions[index]!;
+  async function runChild(page: TenantPage, index: number): Promise<void> {
     const childId = `${workflowId}/chunk-${index + 1}`;
-    const single = input.job.tenantId ?? (partition.tenants === 1 ? partition.lastTenantId : undefined);
+    const single = input.job.tenantId ?? (page.tenants === 1 ? page.lastTenantId : undefined);
     try {
-      const result = await executeChild(aggregationChunkWorkflow, {
+      const child = await startChild(aggregationChunkWorkflow, {
         workflowId: childId,
-        args: [
-          {
-            rootWorkflowId: workflowId,
-            jobId: input.jobId,
-            job: input.job,
-            requestedAt: input.requestedAt,
-            chunkIndex: index,
-            chunkCount: partitions.length,
-            partition,
-            options: childOptions,
-          },
-        ],
+        args: [{ rootWorkflowId: workflowId, jobId: input.jobId, job: input.job, asOf: state.asOf, chunkIndex: index, page, options: childOptions }],
         memo: { jobId: input.jobId, chunk: index + 1 },
         typedSearchAttributes: [
           ...jobSearchAttributes(input.job, input.jobId).filter((p) => p.key.name !== TenantId.name),
-          { key: TenantCount, value: partition.tenants },
+          { key: TenantCount, value: page.tenants },
           ...(single !== undefined ? [{ key: TenantId, value: single }] : []),
         ],
-        staticSummary: describeChunk(input.job, index, partitions.length, partition.tenants, partition.lastTenantId),
+        staticSummary: describeChunk(input.job, index, page.tenants, page.afterTenantId, page.lastTenantId),
       });
-      results[index] = result;
-      chunks[index] = {
-        total: result.chunks.total,
-        done: result.chunks.done + result.chunks.resumed,
-        failed: result.chunks.failed + result.chunks.skipped,
-        currentPeriod: null,
-      };
+      addChild(state, await child.result(), options.maxFailedListed);
     } catch (err) {
-      // The run itself is being cancelled: the main loop reports it.
-      if (isCancellation(err) && CancellationScope.current().consideredCancelled) return;
+      // The run itself is being cancelled: the caller reports it.
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-      childFailures.push({
-        workflowId: childId,
-        errorType: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error | undefined)?.name ?? 'Error'),
-        message: (cause as Error | undefined)?.message ?? String(err),
-      });
-      failedTasksOfFailedChildren.push(partition.tenants * typeCount(input));
-      chunks[index] = { total: partition.chunks, done: 0, failed: partition.chunks, currentPeriod: null };
+      const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error | undefined)?.name ?? 'Error');
+      const message = `${childId} (${page.tenants} tenants through ${page.lastTenantId}) did not complete: ${(cause as Error | undefined)?.message ?? String(err)}`;
       log.error('chunk child did not complete', { childId, error: String(err) });
+      addLostPage(state, page, { tenantId: page.lastTenantId, errorType, message, attempts: 1 }, options.maxFailedListed);
     } finally {
-      settled.add(index);
+      running.delete(index);
       showDetails();
     }
   }
 
-  let next = 0;
-  let running = 0;
-  const inFlight = new Set<Promise<void>>();
+  const children = new Set<Promise<void>>();
   try {
-    while (next < partitions.length) {
-      await condition(() => running < childrenAtOnce);
-      const index = next++;
-      running += 1;
-      const child: Promise<void> = runChild(index).finally(() => {
-        running -= 1;
-        inFlight.delete(child);
-      });
-      inFlight.add(child);
+    for (;;) {
+      if (pages.length === 0 && !state.exhausted) {
+        const next = await tenantPages.executeWithOptions({ ...LOCAL_PLANNING_ACTIVITY, summary: `list the next ${window * PAGES_PER_SLOT} pages of tenants` }, [
+          { job: input.job, after: state.cursor, pageSize: options.tenantsPerChild, pages: window * PAGES_PER_SLOT },
+        ]);
+        pages.push(...next.pages);
+        if (next.pages.length > 0) state.cursor = next.pages[next.pages.length - 1]!.lastTenantId;
+        state.exhausted = next.exhausted;
+      }
+      if (pages.length === 0) break;
+      await condition(() => running.size < window);
+      if (mustContinueAsNew()) break;
+      const page = pages.shift()!;
+      const index = state.childrenStarted++;
+      running.set(index, { total: page.tenants, done: 0, failed: 0, currentPeriod: null });
+      const child: Promise<void> = runChild(page, index).finally(() => children.delete(child));
+      children.add(child);
     }
-    await condition(() => running === 0);
+    await Promise.all([...children]);
   } catch (err) {
-    // Cancellation reaches the children too; wait for them to record what they completed.
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => Promise.allSettled([...inFlight]));
+    // Cancellation reaches the children too; let them settle before the run ends as cancelled.
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => Promise.allSettled([...children]));
     throw err;
   }
 
-  const resumed = results.reduce((n, r) => n + (r?.chunks.resumed ?? 0), 0);
-  if (resumed > 0) {
-    // The ledger of the cancelled run(s) has served its purpose; a later run recomputes everything.
-    await forgetCompletedChunks({ jobKey: workflowId }).catch((err: unknown) => log.warn('could not clear the ledger', { error: String(err) }));
+  if (pages.length > 0 || !state.exhausted) {
+    // Pages fetched but not started are fetched again by the next run.
+    if (pages.length > 0) {
+      state.cursor = pages[0]!.afterTenantId;
+      state.exhausted = false;
+    }
+    return continueAsNew<typeof aggregationWorkflow>({ ...input, state });
   }
-  currentPeriod = null;
+
+  await purgeOutcomes
+    .executeWithOptions({ ...PLANNING_ACTIVITY, heartbeatTimeout: '1 minute', summary: 'purge expired outcome rows' }, [{ retentionMs: options.outcomeRetentionMs }])
+    .catch((err: unknown) => log.warn('could not purge expired outcomes; the next run will', { error: String(err) }));
+
+  const result = resultOf(input, workflowId, state);
   showDetails();
-  return assemble(input, workflowId, tenantCount, options.maxOutcomesInResult, results, childFailures, failedTasksOfFailedChildren);
+  if (result.totals.failed > 0) {
+    const listed = result.failedTenants.slice(0, 3).map((f) => `${f.tenantId} (${f.errorType}: ${f.message})`);
+    const more = result.failedTenants.length + result.failedTenantsOmitted - listed.length;
+    const failedTenants = result.failedTenants.length + result.failedTenantsOmitted;
+    throw ApplicationFailure.create({
+      type: TENANTS_FAILED_ERROR,
+      message: `${failedTenants} of ${result.totals.tenants} tenants failed: ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+      details: [result],
+      // Only bad input or bad data failed: another attempt of the job would fail the same way.
+      nonRetryable: !state.anyRetryableFailure,
+    });
+  }
+  return result;
 }
 
-function typeCount(input: AggregationWorkflowInput): number {
-  return input.job.type === 'all' ? 3 : 1;
+async function firstState(input: AggregationWorkflowInput): Promise<AggregationRunState> {
+  tagRun(input);
+  let plan;
+  try {
+    plan = await planJob.executeWithOptions({ ...LOCAL_PLANNING_ACTIVITY, summary: 'validate the job and count its tenants' }, [
+      { job: input.job, requestedAt: input.requestedAt },
+    ]);
+  } catch (err) {
+    throw planningFailure(err);
+  }
+  upsertSearchAttributes([{ key: TenantCount, value: plan.tenantCount }]);
+  return {
+    asOf: plan.asOf,
+    tenantCount: plan.tenantCount,
+    cursor: null,
+    exhausted: false,
+    childrenStarted: 0,
+    totals: { tenants: plan.tenantCount, tasks: 0, succeeded: 0, failed: 0, resumed: 0, rowsWritten: 0 },
+    failedTenants: [],
+    anyRetryableFailure: false,
+    runs: 1,
+    tenantsDone: 0,
+    tenantsFailed: 0,
+    typesPerTenant: plan.typesPerTenant,
+  };
+}
+
+function addChild(state: AggregationRunState, r: AggregationChunkResult, maxListed: number): void {
+  const t = state.typesPerTenant;
+  state.totals.tasks += r.tenants * t;
+  state.totals.succeeded += r.succeeded * t;
+  state.totals.failed += r.failed * t;
+  state.totals.resumed += r.resumed * t;
+  state.totals.rowsWritten += r.rowsWritten;
+  state.tenantsDone += r.succeeded + r.resumed;
+  state.tenantsFailed += r.failed;
+  state.anyRetryableFailure ||= r.anyRetryableFailure;
+  state.failedTenants.push(...r.failedTenants.slice(0, Math.max(0, maxListed - state.failedTenants.length)));
+}
+
+function addLostPage(state: AggregationRunState, page: TenantPage, failure: FailedTenant, maxListed: number): void {
+  state.totals.tasks += page.tenants * state.typesPerTenant;
+  state.totals.failed += page.tenants * state.typesPerTenant;
+  state.tenantsFailed += page.tenants;
+  state.anyRetryableFailure = true;
+  if (state.failedTenants.length < maxListed) state.failedTenants.push(failure);
+}
+
+function resultOf(input: AggregationWorkflowInput, workflowId: string, state: AggregationRunState): AggregationWorkflowResult {
+  return {
+    workflowId,
+    jobId: input.jobId,
+    totals: { ...state.totals, tenants: state.tenantsDone + state.tenantsFailed },
+    failedTenants: state.failedTenants,
+    failedTenantsOmitted: Math.max(0, state.tenantsFailed - state.failedTenants.length),
+    children: state.childrenStarted,
+    runs: state.runs,
+  };
 }
 
 /** Memo and search attributes, unless the starter already set them (src/temporal/start-aggregation.ts does). */
@@ -180,42 +247,3 @@ function planningFailure(err: unknown): unknown {
   const badInput = (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? '');
   return ApplicationFailure.create({ type: cause.type ?? undefined, message: `planning the job failed: ${cause.message}`, nonRetryable: badInput, cause: err });
 }
-
-function assemble(
-  input: AggregationWorkflowInput,
-  workflowId: string,
-  tenantCount: number,
-  maxOutcomes: number,
-  results: AggregationChunkResult[],
-  childFailures: AggregationWorkflowResult['childFailures'],
-  failedTasksOfFailedChildren: number[],
-): AggregationWorkflowResult {
-  const done = results.filter((r): r is AggregationChunkResult => r !== undefined);
-  const sum = (f: (r: AggregationChunkResult) => number) => done.reduce((n, r) => n + f(r), 0);
-  const lostTasks = failedTasksOfFailedChildren.reduce((n, t) => n + t, 0);
-  const failures: TenantOutcome[] = done.flatMap((r) => r.outcomes.filter((o) => o.status === 'failed'));
-  const successes: TenantOutcome[] = done.flatMap((r) => r.outcomes.filter((o) => o.status === 'succeeded'));
-  const outcomes = [...failures, ...successes].slice(0, maxOutcomes);
-  return {
-    workflowId,
-    jobId: input.jobId,
-    totals: {
-      tenants: tenantCount,
-      tasks: sum((r) => r.tasks) + lostTasks,
-      succeeded: sum((r) => r.succeeded),
-      failed: sum((r) => r.failed) + lostTasks,
-      rowsWritten: sum((r) => r.rowsWritten),
-    },
-    outcomes,
-    outcomesOmitted: failures.length + successes.length - outcomes.length + sum((r) => r.outcomesOmitted),
-    chunks: {
-      total: sum((r) => r.chunks.total),
-      done: sum((r) => r.chunks.done),
-      failed: sum((r) => r.chunks.failed),
-      skipped: sum((r) => r.chunks.skipped),
-      resumed: sum((r) => r.chunks.resumed),
-    },
-    childFailures,
-  };
-}
-

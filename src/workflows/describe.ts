@@ -1,5 +1,4 @@
-import type { AggregationType, PeriodType } from '../activities/types';
-import type { AggregationJobData } from './types';
+import type { AggregationJobData } from '../contract/aggregation';
 
 // One-line summaries shown in the Web UI (workflow and child static summaries, activity
 // summaries), so an operator finds "revenue backfill for tenant X" at a glance.
@@ -22,13 +21,9 @@ export function describeJob(job: AggregationJobData): string {
   return `${what} ${periodsOf(job)} for ${who}`;
 }
 
-/** E.g. `revenue backfill day 2025-08-01..2025-10-30 for all active tenants: chunk 2/10, 500 tenants through org_1000`. */
-export function describeChunk(job: AggregationJobData, chunkIndex: number, chunkCount: number, tenants: number, lastTenantId: string): string {
+/** E.g. `revenue backfill day 2025-08-01..2025-10-30 for all active tenants: chunk 2, 500 tenants after org_0500 through org_1000`. */
+export function describeChunk(job: AggregationJobData, chunkIndex: number, tenants: number, afterTenantId: string | null, lastTenantId: string): string {
   if (job.tenantId !== undefined) return describeJob(job);
-  return `${describeJob(job)}: chunk ${chunkIndex + 1}/${chunkCount}, ${tenants} tenant${tenants === 1 ? '' : 's'} through ${lastTenantId}`;
-}
-
-/** E.g. `revenue day 2025-08-01..2025-08-31 for tenant org_1`. */
-export function describeCall(type: AggregationType, periodType: PeriodType, from: string, to: string, tenantId: string): string {
-  return `${type} ${type === 'cohorts' ? 'cohort months' : periodType} ${from}..${to} for tenant ${tenantId}`;
+  const from = afterTenantId === null ? '' : ` after ${afterTenantId}`;
+  return `${describeJob(job)}: chunk ${chunkIndex + 1}, ${tenants} tenant${tenants === 1 ? '' : 's'}${from} through ${lastTenantId}`;
 }

@@ -1,29 +1,43 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { AggregationRunOptions } from '../contract/aggregation';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
-import type { AggregationRunOptions } from './types';
 
-// Retry and timeout profiles of the aggregation workflows (STYLE.md: named `as const` objects with
-// string durations). Bad input (the InvalidInputError family) is never retried.
+// Retry and timeout profiles of the aggregation workflows (named `as const` objects with string
+// durations). Bad input and bad data (the InvalidInputError family, InvalidDataError) are never
+// retried.
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES] as string[];
 
 /**
- * One aggregation call: one tenant, one type, up to `periodsPerActivity` periods. DESIGN.md
- * "Retries": 3 attempts, attempt 2 five seconds after attempt 1 fails, attempt 3 ten seconds after
- * attempt 2. The worker heartbeats on the activity's behalf (src/temporal/activity-interceptors.ts),
- * so a killed worker's calls are retried after `heartbeatTimeout`, not after `startToCloseTimeout`.
+ * One tenant of one job. 3 attempts: attempt 2 five seconds after attempt 1 fails, attempt 3 ten
+ * seconds after attempt 2; the third failure is final.
  */
 export const AGGREGATION_ACTIVITY = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 3, initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
 } as const;
 
-/** Planning and ledger calls: a few small queries for the whole job, so retried longer. */
+/**
+ * As a local activity, a backoff of a second or more waits on a durable workflow timer rather
+ * than in the worker's memory: a worker that dies between attempts loses nothing, and the
+ * time-skipping test server can skip the wait.
+ */
+export const LOCAL_RETRY_THRESHOLD = '1 second';
+
+/**
+ * As a regular activity, the worker heartbeats on its behalf (src/temporal/activity-interceptors.ts),
+ * so the call of a worker that died is retried after this, not after the start-to-close timeout.
+ */
+export const AGGREGATION_HEARTBEAT_TIMEOUT = '15 seconds';
+
+/** Planning and purge calls: a few small queries for the whole job, so retried longer. */
 export const PLANNING_ACTIVITY = {
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5, initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
 } as const;
+
+/** Local planning calls (pages, pending tenants) share the profile, with durable backoff. */
+export const LOCAL_PLANNING_ACTIVITY: LocalActivityOptions = { ...PLANNING_ACTIVITY, localRetryThreshold: LOCAL_RETRY_THRESHOLD };
 
 /** {@link AggregationRunOptions} with every default filled in. */
 export type ResolvedRunOptions = Required<AggregationRunOptions>;
@@ -32,11 +46,12 @@ export const DEFAULT_RUN_OPTIONS: ResolvedRunOptions = {
   maxConcurrentActivities: 20,
   tenantsPerChild: 500,
   maxConcurrentChildren: 2,
-  periodsPerActivity: 30,
+  activityKind: 'local',
   maxHistoryEvents: 5_000,
-  activityHeartbeatTimeout: AGGREGATION_ACTIVITY.heartbeatTimeout,
   activityStartToCloseTimeout: AGGREGATION_ACTIVITY.startToCloseTimeout,
-  maxOutcomesInResult: 2_000,
+  activityHeartbeatTimeout: AGGREGATION_HEARTBEAT_TIMEOUT,
+  maxFailedListed: 20,
+  outcomeRetentionMs: 7 * 24 * 3_600_000,
 };
 
 export function resolveRunOptions(options: AggregationRunOptions | undefined): ResolvedRunOptions {
@@ -47,12 +62,17 @@ export function resolveRunOptions(options: AggregationRunOptions | undefined): R
   return resolved;
 }
 
-/** The aggregation profile with a run's timeouts. */
-export function aggregationActivityOptions(options: ResolvedRunOptions): ActivityOptions {
+/** The tenant profile as a local activity, with a run's timeout. */
+export function localAggregationOptions(options: ResolvedRunOptions): LocalActivityOptions {
+  return { ...AGGREGATION_ACTIVITY, retry: { ...AGGREGATION_ACTIVITY.retry }, startToCloseTimeout: options.activityStartToCloseTimeout, localRetryThreshold: LOCAL_RETRY_THRESHOLD };
+}
+
+/** The tenant profile as a regular activity, with a run's timeouts. */
+export function regularAggregationOptions(options: ResolvedRunOptions): ActivityOptions {
   return {
     ...AGGREGATION_ACTIVITY,
     retry: { ...AGGREGATION_ACTIVITY.retry },
-    heartbeatTimeout: options.activityHeartbeatTimeout,
     startToCloseTimeout: options.activityStartToCloseTimeout,
+    heartbeatTimeout: options.activityHeartbeatTimeout,
   };
 }

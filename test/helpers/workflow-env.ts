@@ -2,8 +2,8 @@ import proto, { type temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
-import { createActivities, systemClock, type Activities } from '../../src/activities';
-import { createPlanningActivities } from '../../src/activities/planning';
+import { createActivities, systemClock, type Activities, type Clock } from '../../src/activities';
+import { createPlanningActivities, type PlanningActivities } from '../../src/activities/planning';
 import type { Db } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
@@ -29,10 +29,15 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** The real activities (aggregation and planning) over `db`, with `overrides` spread over them as Temporal's testing guide does. */
-export function activitiesWith(db: Db, overrides: Partial<Activities> = {}): Activities {
+export type AllActivities = Activities & PlanningActivities;
+
+/**
+ * The real activities (aggregation and planning) over `db`, with `overrides` spread over them as
+ * Temporal's testing guide does. `clock` stamps outcome rows and drives their purge.
+ */
+export function activitiesWith(db: Db, overrides: Partial<AllActivities> = {}, clock: Clock = systemClock): AllActivities {
   const logger = createLogger('silent');
-  return { ...createActivities({ db, clock: systemClock, logger }), ...createPlanningActivities({ db, logger }), ...overrides };
+  return { ...createActivities({ db, clock, logger }), ...createPlanningActivities({ db, logger, clock }), ...overrides };
 }
 
 /** Every run of a workflow id, oldest first, following continue-as-new links back from the latest run. */
@@ -46,6 +51,34 @@ export async function runsOf(client: Client, workflowId: string): Promise<{ runI
     runId = started?.continuedExecutionRunId || undefined;
   }
   return runs;
+}
+
+/**
+ * Every run of one execution chain, oldest first, following continue-as-new forward from
+ * `firstRunId` (so an earlier, closed chain of a reused workflow id can be read too).
+ */
+export async function runChain(client: Client, workflowId: string, firstRunId: string): Promise<{ workflowId: string; runId: string; history: History }[]> {
+  const runs: { workflowId: string; runId: string; history: History }[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.push({ workflowId, runId, history });
+    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
+  }
+  return runs;
+}
+
+/** Every run of a workflow chain and, recursively, of every child chain any of its runs started. */
+export async function executionTree(client: Client, workflowId: string, firstRunId: string): Promise<{ workflowId: string; runId: string; history: History }[]> {
+  const all: { workflowId: string; runId: string; history: History }[] = [];
+  for (const run of await runChain(client, workflowId, firstRunId)) {
+    all.push(run);
+    for (const e of eventsOf(run.history, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)) {
+      const child = e.childWorkflowExecutionStartedEventAttributes!.workflowExecution!;
+      all.push(...(await executionTree(client, child.workflowId!, child.runId!)));
+    }
+  }
+  return all;
 }
 
 export function eventsOf(history: History, type: temporal.api.enums.v1.EventType): temporal.api.history.v1.IHistoryEvent[] {

@@ -26,6 +26,17 @@ export interface CohortsInput {
  * index). Returns `{ written, deleted }`.
  */
 export function cohortsUpsert(input: CohortsInput): Prisma.Sql {
+  return Prisma.sql`
+WITH ${cohortsCtes(input)}
+SELECT (SELECT count(*) FROM upserted)::int AS written, (SELECT count(*) FROM deleted)::int AS deleted`;
+}
+
+/**
+ * The common table expressions of {@link cohortsUpsert}, ending with the data-modifying
+ * `upserted` and `deleted` (one row per row written or deleted), for statements that combine
+ * cohorts with other work (src/db/sql/tenant.ts).
+ */
+export function cohortsCtes(input: CohortsInput): Prisma.Sql {
   const { tenantId, cohortMonths, bounds, asOfIndex } = input;
   const cohortStart = bounds[0]!;
   const cohortEnd = bounds[cohortMonths.length]!;
@@ -33,8 +44,7 @@ export function cohortsUpsert(input: CohortsInput): Prisma.Sql {
   // the end of the as-of month; an empty range when as-of falls before M_2.
   const activityStart = bounds[Math.min(1, bounds.length - 1)]!;
   const activityEnd = asOfIndex >= 2 ? bounds[asOfIndex]! : activityStart;
-  return Prisma.sql`
-WITH cohort_users AS (
+  return Prisma.sql`cohort_users AS (
   SELECT id AS user_id, width_bucket(created_at, ${bounds}::timestamptz[]) AS c
   FROM users
   WHERE tenant_id = ${tenantId} AND created_at >= ${cohortStart}::timestamptz AND created_at < ${cohortEnd}::timestamptz
@@ -82,6 +92,5 @@ deleted AS (
   WHERE uc.tenant_id = ${tenantId} AND uc.cohort_month = ANY((${cohortMonths}::date[])[1:${asOfIndex}::int])
     AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.cohort_month = uc.cohort_month)
   RETURNING 1
-)
-SELECT (SELECT count(*) FROM upserted)::int AS written, (SELECT count(*) FROM deleted)::int AS deleted`;
+)`;
 }

@@ -1,0 +1,152 @@
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { Prisma } from '../generated/prisma/client';
+import { typesOfJob, type AggregateSummary, type AggregationJobData } from '../contract/aggregation';
+import { named } from '../db/prepared';
+import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
+import { InactiveTenantError } from '../errors/inactive-tenant-error';
+import { InvalidInputError } from '../errors/invalid-input-error';
+import { UnknownTenantError } from '../errors/unknown-tenant-error';
+import type { Logger } from '../logger';
+import { createPlanCache, type TypePlan } from './job-plan';
+import { classifyDatabaseError } from './transient';
+
+// One tenant of one job: every requested type over the job's whole range, in one transaction,
+// with the tenant's outcome rows written in the same transaction. This is the unit the workflow
+// fans out (one activity per tenant) and the unit `aggregate --local` loops over, so both pay
+// exactly the same SQL; only the orchestration differs.
+
+export interface TenantRunRequest {
+  tenantId: string;
+  job: AggregationJobData;
+  /** ISO instant the periods and cohort month numbers are computed as of. */
+  asOf: string;
+  /** Key of the outcome rows (the job's workflow id); without one nothing is recorded or skipped. */
+  jobKey?: string;
+  /** Attempt number recorded with the outcome. @defaultValue 1 */
+  attempt?: number;
+}
+
+export interface TenantRunResult {
+  tenantId: string;
+  /** `resumed`: every type already had a succeeded outcome for this job key; nothing ran. */
+  status: 'succeeded' | 'resumed';
+  rowsWritten: number;
+  summaries: AggregateSummary[];
+}
+
+export interface TenantAggregatorDeps {
+  pool: pg.Pool;
+  /** Stamps outcome rows (`recorded_at`), so retention follows the same clock tests pin. */
+  clock: { now(): Date };
+  logger: Logger;
+}
+
+/** Longest error message kept in an outcome row. */
+const MAX_MESSAGE_CHARS = 1_000;
+
+/** The tenant and the types an earlier run of the same job already completed for it: one round trip. */
+const LOOKUP = {
+  name: 'tenant_lookup',
+  text: `
+SELECT o.timezone, o.status,
+       coalesce((SELECT array_agg(a.type) FROM aggregation_outcomes a
+                 WHERE a.job_key = $2 AND a.tenant_id = o.id AND a.status = 'succeeded'), '{}') AS done
+FROM organizations o WHERE o.id = $1`,
+} as const;
+
+function recordFailed(jobKey: string, tenantId: string, types: readonly string[], attempt: number, at: Date, errorType: string, message: string): pg.QueryConfig {
+  return named(
+    Prisma.sql`
+INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
+SELECT ${jobKey}, ${tenantId}, t.type, 'failed', 0, 0, ${attempt}::int, ${errorType}, ${message}, ${at}::timestamptz
+FROM unnest(${[...types]}::text[]) AS t(type)
+ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
+  status = 'failed', attempts = EXCLUDED.attempts, error_type = EXCLUDED.error_type, message = EXCLUDED.message, recorded_at = EXCLUDED.recorded_at
+  WHERE aggregation_outcomes.status <> 'succeeded'`,
+    'outcome_failed',
+  );
+}
+
+function rangeOf(plan: TypePlan): { rangeStart: string; rangeEnd: string } {
+  if (plan.type === 'cohorts') return { rangeStart: plan.input.bounds[0]!, rangeEnd: plan.input.bounds[plan.input.cohortMonths.length]! };
+  return { rangeStart: plan.input.starts[0]!, rangeEnd: plan.input.ends[plan.input.ends.length - 1]! };
+}
+
+export function createTenantAggregator({ pool, clock, logger }: TenantAggregatorDeps) {
+  const planFor = createPlanCache();
+
+  async function lookup(tenantId: string, jobKey: string | undefined): Promise<{ timezone: string; done: Set<string> }> {
+    const res = await pool.query<{ timezone: string; status: string; done: string[] }>({ ...LOOKUP, values: [tenantId, jobKey ?? null] });
+    const org = res.rows[0];
+    if (!org) throw new UnknownTenantError(tenantId);
+    if (org.status !== 'active') throw new InactiveTenantError(tenantId, org.status);
+    return { timezone: org.timezone, done: new Set(org.done) };
+  }
+
+  async function compute(req: TenantRunRequest): Promise<TenantRunResult> {
+    const { tenantId, jobKey } = req;
+    const { timezone, done } = await lookup(tenantId, jobKey);
+    const plans = planFor(req.job, timezone, req.asOf);
+    if (jobKey !== undefined && plans.every((p) => done.has(p.type))) return { tenantId, status: 'resumed', rowsWritten: 0, summaries: [] };
+    const input: TenantStatementInput = { tenantId, periods: {} };
+    for (const plan of plans) {
+      if (plan.type === 'cohorts') input.cohorts = plan.input;
+      else input[plan.type] = plan.input;
+      input.periods[plan.type] = plan.periods;
+    }
+    if (jobKey !== undefined) input.outcome = { jobKey, attempt: req.attempt ?? 1, recordedAt: clock.now().toISOString() };
+    const started = performance.now();
+    const res = await pool.query<{ revenue: number; cohorts: number; tournaments: number }>(named(tenantUpsert(input), 'tenant'));
+    const durationMs = Math.round(performance.now() - started);
+    const written = res.rows[0]!;
+    const summaries: AggregateSummary[] = plans.map((plan) => ({
+      tenantId,
+      type: plan.type,
+      periodType: plan.periodType,
+      rowsWritten: Number(written[plan.type]),
+      periodsCovered: plan.periods,
+      ...rangeOf(plan),
+      // One statement computes every type: this is its time.
+      durationMs,
+    }));
+    return { tenantId, status: 'succeeded', rowsWritten: summaries.reduce((n, s) => n + s.rowsWritten, 0), summaries };
+  }
+
+  /** Best effort: the database may be the reason the attempt failed. */
+  async function recordFailure(req: TenantRunRequest, err: Error): Promise<void> {
+    if (req.jobKey === undefined) return;
+    const types = typesOfJob(req.job.type);
+    try {
+      await pool.query(recordFailed(req.jobKey, req.tenantId, types, req.attempt ?? 1, clock.now(), err.name, err.message.slice(0, MAX_MESSAGE_CHARS)));
+    } catch (recordErr) {
+      logger.debug({ err: recordErr, tenantId: req.tenantId }, 'could not record the failed outcome');
+    }
+  }
+
+  return {
+    /**
+     * Aggregates every type the job asks for, for one tenant, in one transaction. Bad input (an
+     * unknown or inactive tenant, a bad timezone, bad job fields) throws an InvalidInputError
+     * subclass; data errors throw InvalidDataError; connection failures TransientDatabaseError.
+     * With a `jobKey`, succeeded types are recorded in the same transaction and a tenant whose
+     * every type already succeeded for that key is skipped (`resumed`).
+     */
+    async aggregateTenant(req: TenantRunRequest): Promise<TenantRunResult> {
+      if (typeof req.tenantId !== 'string' || req.tenantId.trim() === '') {
+        throw new InvalidInputError('tenantId', `tenantId: expected a non-empty string, got ${JSON.stringify(req.tenantId)}`);
+      }
+      try {
+        const result = await compute(req);
+        if (result.status === 'succeeded') logger.debug({ tenantId: req.tenantId, rowsWritten: result.rowsWritten }, 'aggregated tenant');
+        return result;
+      } catch (raw) {
+        const err = classifyDatabaseError(`aggregating tenant ${req.tenantId}`, raw);
+        if (err instanceof Error) await recordFailure(req, err);
+        throw err;
+      }
+    },
+  };
+}
+
+export type TenantAggregator = ReturnType<typeof createTenantAggregator>;
