@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AggregationWorkflowResult } from '../src/workflows/types';
+import type { QueuedAggregationReport } from '../src/cli/aggregate-queued';
 import { runCli } from './helpers/cli';
 import { seedTenants } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
@@ -28,13 +28,14 @@ describe('analytics aggregate (queued: BullMQ -> Temporal -> Postgres)', () => {
   it('prints each tenant\'s outcome as JSON, and the rows equal the oracle', async () => {
     const r = await runCli(['aggregate', '--type', 'revenue', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-03-01', '--json'], { env: workers.env, timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as AggregationWorkflowResult;
+    const result = JSON.parse(r.stdout) as QueuedAggregationReport;
     expect(result.workflowId).toMatch(/^aggregation\//);
     // The workers' AGGREGATION_MAX_IN_FLIGHT reached the workflow the bridge started.
     const history = await (await workers.proc.queue.temporalClient()).workflow.getHandle(result.workflowId).fetchHistory();
     const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
     const input = JSON.parse(new TextDecoder().decode(started.input!.payloads![0]!.data!)) as { options?: { maxConcurrentActivities?: number } };
     expect(input.options?.maxConcurrentActivities).toBe(7);
+    expect(result.status).toBe('completed');
     expect(result.totals).toMatchObject({ tenants: 2, tasks: 2, succeeded: 2, failed: 0, rowsWritten: 56 });
     expect(result.outcomes.map((o) => [o.tenantId, o.type, o.status]).sort()).toEqual([
       ['tenant-001', 'revenue', 'succeeded'],

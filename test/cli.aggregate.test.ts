@@ -61,7 +61,7 @@ describe('analytics aggregate --local', () => {
     ['--period-type', ['--type', 'revenue', '--period-type', 'hour', '--from', '2025-02-01', '--to', '2025-02-02']],
     ['--from', ['--type', 'revenue', '--period-type', 'day', '--from', '2025-02-30', '--to', '2025-03-02']],
     ['--to', ['--type', 'revenue', '--period-type', 'day', '--from', '2025-02-05', '--to', '2025-02-01']],
-    ['--to', ['--type', 'revenue', '--period-type', 'day', '--from', '2020-01-01', '--to', '2025-01-01']], // over 1000 periods
+    ['--to', ['--type', 'revenue', '--period-type', 'day', '--from', '1900-01-01', '--to', '2100-01-01']], // over the 20,000 periods a job may span
     ['--tenant', ['--type', 'revenue', '--tenant', 'nobody', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
     ['--tenant', ['--type', 'revenue', '--tenant', 'tenant-zzz-suspended', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-02-02']],
     ['--as-of', ['--type', 'cohorts', '--tenant', 'tenant-001', '--period-type', 'month', '--from', '2025-02-01', '--to', '2025-03-01', '--as-of', 'tomorrow']],

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(c.queueName).toBe('analytics');
     expect(c.shutdownGraceMs).toBe(30_000);
     expect([c.bridgeConcurrency, c.bridgeRateLimit, c.aggregationMaxInFlight]).toEqual([5, 10, 20]);
+    expect(c.connectTimeoutMs).toBe(5_000);
     expect(c.exportDir).toMatch(/\/\.local\/exports$/);
     expect(c.reportDir).toMatch(/\/\.local\/reports$/);
   });
@@ -61,6 +62,13 @@ describe('loadConfig', () => {
     ['BRIDGE_CONCURRENCY', '0'],
     ['BRIDGE_RATE_LIMIT', 'fast'],
     ['AGGREGATION_MAX_IN_FLIGHT', '2.5'],
+    ['CONNECT_TIMEOUT_MS', '50'],
+    ['CONNECT_TIMEOUT_MS', 'soon'],
+    ['QUEUE_NAME', 'a/b'],
+    ['QUEUE_NAME', '-dash-first'],
+    ['REDIS_TLS', 'maybe'],
+    ['TEMPORAL_TLS', 'on'],
+    ['TEMPORAL_TLS_SERVER_NAME', 'not a host'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     let error: unknown;
     try {
@@ -72,5 +80,43 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as Error).message).toContain(variable);
     expect((error as Error).message).toContain(JSON.stringify(value));
+  });
+
+  it('Temporal TLS: off by default; on with TEMPORAL_TLS, any TEMPORAL_TLS_* file or an API key', () => {
+    expect(loadConfig({}).temporal.tls).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal).toMatchObject({ tls: {} });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k-123' }).temporal).toMatchObject({ tls: {}, apiKey: 'k-123' });
+    const full = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_TLS_CERT: '/certs/client.pem',
+      TEMPORAL_TLS_KEY: '/certs/client.key',
+      TEMPORAL_TLS_CA: '/certs/ca.pem',
+      TEMPORAL_TLS_SERVER_NAME: 'ns.acct.tmprl.cloud',
+    });
+    expect(full.temporal.tls).toEqual({ certFile: '/certs/client.pem', keyFile: '/certs/client.key', caFile: '/certs/ca.pem', serverName: 'ns.acct.tmprl.cloud' });
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT: '/c.pem' })).toThrow(
+      'invalid configuration: TEMPORAL_TLS_KEY: the client certificate and key go together: set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY',
+    );
+  });
+
+  it('Redis TLS: REDIS_TLS=true for host/port settings, REDIS_TLS_CA only with TLS', () => {
+    const c = loadConfig({ REDIS_HOST: 'cache', REDIS_TLS: 'true', REDIS_TLS_CA: '/certs/redis-ca.pem' });
+    expect(c.redis).toMatchObject({ host: 'cache', tls: true, tlsCaFile: '/certs/redis-ca.pem', url: 'rediss://cache:6379/0' });
+    expect(() => loadConfig({ REDIS_TLS_CA: '/ca.pem' })).toThrow('invalid configuration: REDIS_TLS_CA: needs TLS: a rediss:// REDIS_URL or REDIS_TLS=true');
+    expect(() => redisOptionsOf({ host: 'h', port: 1, tls: true, tlsCaFile: '/no/such/ca.pem' })).toThrow('invalid configuration: REDIS_TLS_CA: cannot read "/no/such/ca.pem" (ENOENT)');
+  });
+
+  it('configuration errors mask passwords: URLs keep everything but the password, secret variables are not shown', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message({ REDIS_URL: 'redis://:s3cret-pw@cache:6379/x' })).toBe('invalid configuration: REDIS_URL: bad database number in redis://:***@cache:6379/x');
+    expect(message({ DATABASE_URL: 'mysql://app:s3cret-pw@db/analytics' })).toBe('invalid configuration: DATABASE_URL: must start with postgresql:// (got "mysql://app:***@db/analytics")');
+    expect(message({ TEMPORAL_ADDRESS: 'app:s3cret-pw@temporal:7233' })).toBe('invalid configuration: TEMPORAL_ADDRESS: must be host:port (got "***@temporal:7233")');
   });
 });

@@ -117,9 +117,13 @@ describe('addJob', () => {
     expect((await queue.getQueueMetrics()).waiting).toBe(3);
   });
 
-  it('refuses job ids BullMQ cannot keep', async () => {
-    await expect(queue.addJob('aggregation', { type: 'all' }, { jobId: 'a:b' })).rejects.toThrow('Custom Id cannot contain :');
-    await expect(queue.addJob('aggregation', { type: 'all' }, { jobId: '42' })).rejects.toThrow('Custom Id cannot be integers');
+  it('refuses job ids BullMQ cannot keep with a field-level message, before BullMQ sees them', async () => {
+    await expect(queue.addJob('aggregation', { type: 'all' }, { jobId: 'a:b' })).rejects.toThrow(
+      'invalid "aggregation" job: jobId: must be 1-128 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, not only digits (got "a:b")',
+    );
+    await expect(queue.addJob('aggregation', { type: 'all' }, { jobId: '42' })).rejects.toThrow(
+      'invalid "aggregation" job: jobId: must not be only digits (BullMQ keeps integer ids for its own counter) (got "42")',
+    );
   });
 
   it('the module-level API works as the original callers use it, once initializeQueue() has run', async () => {

@@ -77,8 +77,9 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
     const result = done.returnvalue as AggregationWorkflowResult;
     expect(result.workflowId).toBe(`aggregation/${job.id}`);
     expect(result.jobId).toBe(job.id);
-    expect(result.totals).toEqual({ tenants: 1, tasks: 1, succeeded: 1, failed: 0, rowsWritten: 5 });
-    expect(result.outcomes).toMatchObject([{ tenantId: 'org_123', type: 'revenue', status: 'succeeded', rowsWritten: 5, periodsCovered: 5 }]);
+    expect(result.totals).toEqual({ tenants: 1, tasks: 1, succeeded: 1, failed: 0, resumed: 0, rowsWritten: 5 });
+    const outcomes = await t.pool.query(`SELECT tenant_id, type, status, rows_written, periods FROM aggregation_outcomes WHERE job_key = $1`, [result.workflowId]);
+    expect(outcomes.rows).toEqual([{ tenant_id: 'org_123', type: 'revenue', status: 'succeeded', rows_written: 5, periods: 5 }]);
     const progress = done.progress as { total: number; done: number; failed: number };
     expect(progress.failed).toBe(0);
     expect(progress.done).toBe(progress.total);
@@ -121,7 +122,8 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
     const result = done.returnvalue as AggregationWorkflowResult;
     // Two active tenants (org_off is suspended) x three types.
     expect(result.totals).toMatchObject({ tenants: 2, tasks: 6, succeeded: 6, failed: 0 });
-    expect(result.outcomes.map((o) => `${o.tenantId}/${o.type}/${o.status}`).sort()).toEqual([
+    const outcomes = await t.pool.query<{ o: string }>(`SELECT tenant_id || '/' || type || '/' || status AS o FROM aggregation_outcomes WHERE job_key = $1`, [result.workflowId]);
+    expect(outcomes.rows.map((r) => r.o).sort()).toEqual([
       'org_123/cohorts/succeeded', 'org_123/revenue/succeeded', 'org_123/tournaments/succeeded',
       'org_456/cohorts/succeeded', 'org_456/revenue/succeeded', 'org_456/tournaments/succeeded',
     ]);

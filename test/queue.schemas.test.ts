@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueueValidationError } from '../src/errors/queue-validation-error';
-import { validateJob } from '../src/queue/schemas';
+import { MAX_JOB_PERIODS, minimumPeriodCount, validateJob } from '../src/queue/schemas';
 
 /** The message validateJob throws for `data` (fails the test when it accepts it). */
 function rejection(name: string, data: unknown): QueueValidationError {
@@ -96,5 +96,51 @@ describe('job payload schemas', () => {
     expect(rejection('aggregate', { type: 'all' }).message).toBe(
       'invalid "aggregate" job: name: unknown job type (expected one of aggregation, export, scheduled-report) (got "aggregate")',
     );
+  });
+
+  it('reject tenant ids with control characters (NUL first of all: Postgres text cannot hold it)', () => {
+    for (const [tenantId, shown] of [['org\u0000x', '"org\\u0000x"'], ['org\nx', '"org\\nx"'], ['a\u007fb', '"a\u007fb"']] as const) {
+      for (const [name, data] of [['aggregation', { type: 'all', tenantId }], ['export', { type: 'all', tenantId }], ['scheduled-report', { tenantId }]] as const) {
+        expect(rejection(name, data).message).toBe(`invalid "${name}" job: tenantId: must not contain control characters (NUL, tab, newline, ...) (got ${shown})`);
+      }
+    }
+  });
+
+  it('count a range\'s periods from its dates: exact for dates, at least for instants (any zone)', () => {
+    // Hand-counted: 1900..2100 has 200 years, 49 of them leap years (1904..2096; 1900 is not, 2000 is).
+    expect(minimumPeriodCount('1900-01-01', '2100-01-01', 'day')).toBe(200 * 365 + 49);
+    // 2025-01-01 is a Wednesday: Jan 5 (Sunday) is in the week of Dec 30, Jan 6 starts the next.
+    expect(minimumPeriodCount('2025-01-01', '2025-01-02', 'week')).toBe(1);
+    expect(minimumPeriodCount('2025-01-05', '2025-01-07', 'week')).toBe(2);
+    expect(minimumPeriodCount('2025-01-01', '2026-01-01', 'month')).toBe(12);
+    expect(minimumPeriodCount('2025-02-15', '2025-03-02', 'month')).toBe(2);
+    expect(minimumPeriodCount('2025-03-31', '2025-04-01', 'quarter')).toBe(1);
+    expect(minimumPeriodCount('2025-03-31', '2025-04-02', 'quarter')).toBe(2);
+    expect(minimumPeriodCount('2024-12-31', '2025-01-02', 'year')).toBe(2);
+    // One UTC day: one day in UTC, two in UTC+14 and in UTC-12; at least 1.
+    expect(minimumPeriodCount('2025-11-01T00:00:00Z', '2025-11-02T00:00:00Z', 'day')).toBe(1);
+    // An hour that is one day everywhere but which one depends on the zone: the bound is 0.
+    expect(minimumPeriodCount('2025-11-01T12:00:00Z', '2025-11-01T13:00:00Z', 'day')).toBe(0);
+  });
+
+  it(`refuse a range of more than ${MAX_JOB_PERIODS} periods at addJob, with the count and the limit`, () => {
+    // 1970-01-01 + 20,000 days = 2024-10-04 (2024-01-01 is day 19,723: 54 × 365 + 13 leap days; + 277 days).
+    expect(() => validateJob('aggregation', { type: 'revenue', periodStart: '1970-01-01', periodEnd: '2024-10-04' })).not.toThrow();
+    expect(rejection('aggregation', { type: 'revenue', periodStart: '1970-01-01', periodEnd: '2024-10-05' }).message).toBe(
+      'invalid "aggregation" job: periodEnd: periodStart "1970-01-01" .. periodEnd "2024-10-05" spans 20001 day periods, more than the limit of 20000 per job (got "2024-10-05")',
+    );
+    expect(rejection('aggregation', { type: 'all', periodStart: '1900-01-01', periodEnd: '2100-01-01' }).message).toBe(
+      'invalid "aggregation" job: periodEnd: periodStart "1900-01-01" .. periodEnd "2100-01-01" spans 73049 day periods, more than the limit of 20000 per job (got "2100-01-01")',
+    );
+    // Instants: the UTC count (20,001 days) is the smallest in any zone.
+    expect(rejection('aggregation', { type: 'tournaments', periodStart: '1970-01-01T00:00:00Z', periodEnd: '2024-10-05T00:00:00Z' }).message).toBe(
+      'invalid "aggregation" job: periodEnd: periodStart "1970-01-01T00:00:00Z" .. periodEnd "2024-10-05T00:00:00Z" spans at least 20001 day periods, more than the limit of 20000 per job (got "2024-10-05T00:00:00Z")',
+    );
+    // Cohorts are planned in months whatever the period type: 1999 years are 23,988 cohort months.
+    expect(() => validateJob('aggregation', { type: 'revenue', periodType: 'year', periodStart: '0001-01-01', periodEnd: '2000-01-01' })).not.toThrow();
+    expect(rejection('aggregation', { type: 'all', periodType: 'year', periodStart: '0001-01-01', periodEnd: '2000-01-01' }).message).toBe(
+      'invalid "aggregation" job: periodEnd: periodStart "0001-01-01" .. periodEnd "2000-01-01" spans 23988 cohort months, more than the limit of 20000 per job (got "2000-01-01")',
+    );
+    expect(rejection('aggregation', { type: 'revenue', periods: 20_001 }).message).toBe('invalid "aggregation" job: periods: must be at most 20000 (got 20001)');
   });
 });

@@ -57,7 +57,9 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 /** A real calendar date: 2025-02-30 matches the pattern but is no day. */
 function isCalendarDate(date: string): boolean {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const t = new Date(Date.UTC(y, m - 1, d));
+  // setUTCFullYear, not Date.UTC: that one reads years 0-99 as 1900-1999.
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
@@ -69,6 +71,7 @@ const instant = z.string().refine((v) => ISO_INSTANT.test(v) && !Number.isNaN(Da
   message: 'must be an ISO instant with offset (2025-11-01T00:00:00Z)',
 });
 // Control characters (NUL above all, which Postgres cannot store in text) never reach the database.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const tenantId = z
   .string()

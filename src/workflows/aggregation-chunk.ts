@@ -172,8 +172,11 @@ const NON_RETRYABLE = new Set<string>(NON_RETRYABLE_ERROR_TYPES);
 
 /** Error type, message, attempts and whether a later attempt of the job could succeed. */
 export function describeFailure(err: unknown): { errorType: string; message: string; attempts: number; retryable: boolean } {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
+  // A regular activity's failure arrives as an ActivityFailure around its cause; a local
+  // activity's arrives as the bare cause (sdk-core does not wrap it: temporalio/sdk-core#449).
+  const wrapped = err instanceof ActivityFailure;
+  const cause = wrapped ? err.cause : err;
+  if (wrapped || cause instanceof ApplicationFailure || cause instanceof TimeoutFailure) {
     const detail = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: unknown } | undefined) : undefined;
     const attempts = typeof detail?.attempt === 'number' ? detail.attempt : 1;
     if (cause instanceof ApplicationFailure) {
@@ -181,7 +184,7 @@ export function describeFailure(err: unknown): { errorType: string; message: str
       return { errorType, message: cause.message, attempts, retryable: !cause.nonRetryable && !NON_RETRYABLE.has(errorType) };
     }
     if (cause instanceof TimeoutFailure) return { errorType: 'TimeoutFailure', message: `activity ${cause.timeoutType ?? ''} timeout`.replace('  ', ' '), attempts, retryable: true };
-    return { errorType: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message, attempts, retryable: true };
+    return { errorType: (cause as Error | undefined)?.name ?? 'ActivityFailure', message: (cause as Error | undefined)?.message ?? (err as Error).message, attempts, retryable: true };
   }
   const e = err as { name?: string; message?: string };
   return { errorType: e?.name ?? 'Error', message: e?.message ?? String(err), attempts: 1, retryable: true };

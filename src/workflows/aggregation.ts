@@ -242,8 +242,9 @@ function tagRun(input: AggregationWorkflowInput): void {
 
 /** A planning failure fails the run: bad input as a non-retryable error of the same type, naming the field. */
 function planningFailure(err: unknown): unknown {
-  if (isCancellation(err) || !(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return err;
-  const cause = err.cause;
+  // A local activity's failure is the bare ApplicationFailure, not an ActivityFailure around it (temporalio/sdk-core#449).
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (isCancellation(err) || !(cause instanceof ApplicationFailure)) return err;
   const badInput = (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? '');
   return ApplicationFailure.create({ type: cause.type ?? undefined, message: `planning the job failed: ${cause.message}`, nonRetryable: badInput, cause: err });
 }

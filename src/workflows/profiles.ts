@@ -25,6 +25,16 @@ export const AGGREGATION_ACTIVITY = {
 export const LOCAL_RETRY_THRESHOLD = '1 second';
 
 /**
+ * The tenant activity's backoff (5 s, then 10 s) waits in the worker instead. A chunk child runs
+ * many tenant activities at once and signals its progress as they settle; on replay the SDK
+ * resolves local activities grouped differently from the live run, so a backoff timer and a
+ * progress signal issued in reaction to two tenants come out in the other order: a
+ * nondeterminism error (TMPRL1100) for any chunk replayed with a retry pending. Past the longest
+ * backoff, no timer is ever issued; a worker that dies between attempts restarts the tenant.
+ */
+export const AGGREGATION_LOCAL_RETRY_THRESHOLD = '1 minute';
+
+/**
  * As a regular activity, the worker heartbeats on its behalf (src/temporal/activity-interceptors.ts),
  * so the call of a worker that died is retried after this, not after the start-to-close timeout.
  */
@@ -64,7 +74,7 @@ export function resolveRunOptions(options: AggregationRunOptions | undefined): R
 
 /** The tenant profile as a local activity, with a run's timeout. */
 export function localAggregationOptions(options: ResolvedRunOptions): LocalActivityOptions {
-  return { ...AGGREGATION_ACTIVITY, retry: { ...AGGREGATION_ACTIVITY.retry }, startToCloseTimeout: options.activityStartToCloseTimeout, localRetryThreshold: LOCAL_RETRY_THRESHOLD };
+  return { ...AGGREGATION_ACTIVITY, retry: { ...AGGREGATION_ACTIVITY.retry }, startToCloseTimeout: options.activityStartToCloseTimeout, localRetryThreshold: AGGREGATION_LOCAL_RETRY_THRESHOLD };
 }
 
 /** The tenant profile as a regular activity, with a run's timeouts. */
