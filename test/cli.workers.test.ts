@@ -111,7 +111,9 @@ describe('analytics workers', () => {
     const r = await runCli(['workers', '--no-cron'], { env: { ...envFor(), TEMPORAL_ADDRESS: '127.0.0.1:1' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('start-up health check failed');
-    expect(r.stderr).toContain('Temporal (TEMPORAL_ADDRESS)');
+    expect(r.stderr).toContain('Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS');
+    // An expected failure: one message, no stack trace.
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('prints the banner; SIGTERM during an active job lets it finish, then exits 0 within the grace period', async () => {

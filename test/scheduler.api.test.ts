@@ -125,7 +125,8 @@ describe('module-level scheduler API', () => {
     // closeScheduler only disconnects: the schedules stay in Temporal.
     await closeScheduler();
     await expect(getSchedulerStatus()).rejects.toBeInstanceOf(SchedulerNotInitializedError);
-    expect(await scheduleIds()).toEqual([...NAMES].sort());
+    // (Temporal's schedule listing is eventually consistent: poll.)
+    await expect.poll(scheduleIds, { timeout: 15_000 }).toEqual([...NAMES].sort());
     await initializeScheduler({ config });
     await destroyScheduler();
     await expect.poll(scheduleIds, { timeout: 15_000 }).toEqual([]);

@@ -34,18 +34,29 @@ describe('recorded histories', () => {
     expect(new Set(recorded.map((r) => started(r).workflowType!.name))).toEqual(new Set(exported));
   });
 
-  it('of the aggregation workflows cover retries, continue-as-new, cancellation and resumption', () => {
+  it('of the aggregation workflows cover retries, bad input, continue-as-new of parent and child, regular activities, cancellation and resumption', () => {
     const aggregation = recorded.filter((r) => !r.file.startsWith('jobs.'));
     expect(new Set(aggregation.map((r) => started(r).workflowType!.name))).toEqual(new Set(['aggregationWorkflow', 'aggregationChunkWorkflow']));
-    expect(aggregation.some((r) => started(r).continuedExecutionRunId)).toBe(true);
+    const continued = aggregation.filter((r) => started(r).continuedExecutionRunId).map((r) => started(r).workflowType!.name);
+    expect(new Set(continued)).toEqual(new Set(['aggregationWorkflow', 'aggregationChunkWorkflow']));
     expect(aggregation.filter((r) => eventsOf(r.history, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED).length > 0).map((r) => r.file)).toEqual([
       'cancelled.chunk-1.run-1.json',
       'cancelled.parent.run-1.json',
     ]);
+    // Regular activities: the purge, and the tenant activities of the `regular` scenario.
     const activityTypes = new Set(aggregation.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name)));
-    expect(activityTypes).toEqual(new Set(['partitionTenants', 'planPartition', 'aggregateTenant', 'recordCompletedChunks', 'forgetCompletedChunks']));
-    const attempts = aggregation.flatMap((r) => eventsOf(r.history, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes!.attempt));
-    expect(Math.max(...attempts.map(Number))).toBe(3);
+    expect(activityTypes).toEqual(new Set(['purgeOutcomes', 'aggregateTenant']));
+    // Local activities, recorded as markers: planning, paging, the resume ledger and the tenants.
+    const markers = aggregation.flatMap((r) =>
+      eventsOf(r.history, EventType.EVENT_TYPE_MARKER_RECORDED).map(
+        (e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()) as { activity_type: string; attempt: number },
+      ),
+    );
+    expect(new Set(markers.map((m) => m.activity_type))).toEqual(new Set(['planJob', 'tenantPages', 'pendingTenants', 'aggregateTenant']));
+    // A tenant that failed three times: its marker records the third, final attempt.
+    expect(Math.max(...markers.map((m) => m.attempt))).toBe(3);
+    // The resumed run found the cancelled run's outcome rows.
+    expect(aggregation.some((r) => r.file.startsWith('resumed.parent.') && r.history.events.at(-1)!.workflowExecutionCompletedEventAttributes)).toBe(true);
   });
 
   it('replay against the current workflow code without non-determinism errors', async () => {

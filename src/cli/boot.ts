@@ -1,4 +1,5 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { StartupCheckError } from '../errors/startup-check-error';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { redactUrl } from '../errors/redact';
@@ -35,7 +36,7 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
     const lines = down.map(
       ([name, where, variables, h]) => `  ${name} at ${where} (${variables}): ${(h as Extract<ComponentHealth, { healthy: false }>).reason}`,
     );
-    throw new Error(`start-up health check failed:\n${lines.join('\n')}\n  (./dev.sh setup starts the local services)`);
+    throw new StartupCheckError(`start-up health check failed:\n${lines.join('\n')}\n  (./dev.sh setup starts the local services)`);
   }
   const proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
   printBanner(config, options, { redis, temporal, postgres });

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config';
 import { redactText } from '../errors/redact';
 import { ServiceUnavailableError } from '../errors/service-unavailable-error';
+import { StartupCheckError } from '../errors/startup-check-error';
 import { UsageError } from '../errors/usage-error';
 
 export { UsageError };
@@ -48,7 +49,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       process.stderr.write(`error: ${redactText(err.message)}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof ServiceUnavailableError) {
+    if (err instanceof ServiceUnavailableError || err instanceof StartupCheckError) {
       process.stderr.write(`error: ${redactText(err.message)}\n`);
       return 1;
     }

@@ -246,5 +246,5 @@ function planningFailure(err: unknown): unknown {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (isCancellation(err) || !(cause instanceof ApplicationFailure)) return err;
   const badInput = (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(cause.type ?? '');
-  return ApplicationFailure.create({ type: cause.type ?? undefined, message: `planning the job failed: ${cause.message}`, nonRetryable: badInput, cause: err });
+  return ApplicationFailure.create({ type: cause.type ?? undefined, message: `planning the job failed: ${cause.message}`, nonRetryable: badInput, cause: cause });
 }
