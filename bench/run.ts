@@ -3,15 +3,19 @@
 // subprocess. Writes bench/results/<YYYY-MM-DD>[-label].json and the tables of docs/BENCHMARKS.md.
 // Only public surfaces are driven: the `analytics` CLI (seed, db migrate, workers, aggregate) and
 // the queue facade (addJob, getJob), so the pipeline's internals may change freely.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBackfill, rowCountNotes, type BackfillResult } from './benchmarks/backfill';
-import { runCompare, SMALL_TENANT, WEEK, type CompareResult } from './benchmarks/compare';
+import { runBackfill, type BackfillResult } from './benchmarks/backfill';
+import { runCompare, type CompareResult } from './benchmarks/compare';
 import { runLatency } from './benchmarks/latency';
 import { runStarvation } from './benchmarks/starvation';
 import { describeMachine } from './lib/machine';
-import { updateDoc, writeResults, type BenchResults, type Section } from './lib/report';
+import { updateDoc, writeResults, type BenchResults } from './lib/report';
+import { backfillSection, compareSection, growthSection, latencySection, rebuildSection, starvationSection } from './lib/sections';
 import { disposeAll } from './lib/stack';
-import { round, seconds } from './lib/stats';
+import { round } from './lib/stats';
 
 const BENCHMARKS = ['backfill', 'compare', 'latency', 'growth', 'starvation'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -33,7 +37,8 @@ const USAGE = `usage: npm run bench -- [options]
   --starvation-tenants N   tenants of the five backfills and the hourly job (default 20; --quick 5)
   --starvation-users N     users per tenant (default 50; --quick 20)
   --label TEXT             suffix of the results file (e.g. before, after)
-  --no-doc                 do not rewrite docs/BENCHMARKS.md`;
+  --no-doc                 do not rewrite docs/BENCHMARKS.md
+  --render FILE            only rewrite docs/BENCHMARKS.md from a results file (runs nothing)`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -53,12 +58,21 @@ const { values: flags } = parseArgs({
     'starvation-users': { type: 'string' },
     label: { type: 'string' },
     'no-doc': { type: 'boolean', default: false },
+    render: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (flags.help) {
   console.log(USAGE);
+  process.exit(0);
+}
+
+if (flags.render !== undefined) {
+  const file = resolve(flags.render);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  updateDoc(saved, file, rebuildSection);
+  console.log(`docs/BENCHMARKS.md rewritten from ${file}`);
   process.exit(0);
 }
 
@@ -123,81 +137,6 @@ process.once('SIGINT', () => {
   void disposeAll().finally(() => process.exit(130));
 });
 
-const s = (ms: number) => seconds(ms);
-const x = (r: number) => `${r.toFixed(2)}x`;
-
-function backfillSection(r: BackfillResult, runs: number): Section {
-  const sz = r.seed!.size;
-  return {
-    id: 'backfill',
-    title: `1. 365-day daily backfill of all types against the SQL lower bound (${sz.tenants} tenants x ${sz.users} users, ${r.seed!.totalRows.toLocaleString('en-US')} raw rows)`,
-    method:
-      `\`analytics seed --tenants ${sz.tenants} --users ${sz.users} --days ${sz.days} --until ${sz.until} --seed 1\`; then, ${runs} times, alternating the order: ` +
-      '`analytics aggregate --type all --period-type day --from 2025-01-01 --to 2026-01-01 --as-of 2026-01-01T00:00:00Z --json` queued (through `analytics workers --no-cron`), ' +
-      'the same with `--local`, and the lower bound of bench/lib/lower-bound.ts (three hand-written INSERT … SELECT … GROUP BY, one GROUP BY per raw table in tenant-local days, into empty copies of the aggregate tables). ' +
-      'Aggregate tables are emptied before each run, so every run inserts. "CLI" is the command\'s wall time (process start-up included, about a second); "job" is addJob to BullMQ finishedOn.',
-    tables: [
-      {
-        header: ['', 'median s', 'runs (s)', '/ lower bound'],
-        rows: [
-          ['queued, job (addJob → finished)', s(r.medians.queuedJobMs), r.samples.map((v) => s(v.queuedJobMs)).join(', '), x(r.ratios.queuedJobOverLowerBound)],
-          ['queued, CLI wall', s(r.medians.queuedCliMs), r.samples.map((v) => s(v.queuedCliMs)).join(', '), x(r.ratios.queuedCliOverLowerBound)],
-          ['in-process (`--local`), CLI wall', s(r.medians.localCliMs), r.samples.map((v) => s(v.localCliMs)).join(', '), x(r.ratios.localOverLowerBound)],
-          ['SQL lower bound', s(r.medians.lowerBoundMs), r.samples.map((v) => s(v.lowerBound.ms)).join(', '), x(1)],
-        ],
-      },
-    ],
-    headlines: [
-      { key: 'backfill.queued/lower-bound', value: r.ratios.queuedJobOverLowerBound, label: `365-day backfill, ${sz.tenants} tenants: queued (job) / SQL lower bound (x)` },
-      { key: 'backfill.queued-cli/lower-bound', value: r.ratios.queuedCliOverLowerBound, label: `365-day backfill, ${sz.tenants} tenants: queued (CLI wall) / SQL lower bound (x)` },
-      { key: 'backfill.queued-cli/local', value: r.ratios.queuedCliOverLocal, label: `365-day backfill, ${sz.tenants} tenants: queued / in-process (x)` },
-    ],
-    notes: [
-      `Rows written per run: ${Object.entries(r.samples[0]?.queuedRows ?? {}).map(([t, n]) => `${t} ${n}`).join(', ')}; queued and \`--local\` wrote identical rows: ${r.samples.every((v) => v.sameRows) ? 'yes, every run' : 'NO'}.`,
-      `Lower bound per statement (median run): ${Object.entries(r.samples[0]?.lowerBound.statementsMs ?? {}).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`,
-      `Workers peak RSS (VmHWM): ${r.workersPeakMb} MB.`,
-      ...rowCountNotes(r),
-    ],
-    data: r,
-  };
-}
-
-function compareSection(results: CompareResult[]): Section {
-  return {
-    id: 'compare',
-    title: '2. Queued against in-process tenant after tenant (one week, `all`, daily, small tenants)',
-    method:
-      `Per tenant count N, its own schema: \`analytics seed --tenants N --users ${SMALL_TENANT.users} --days ${SMALL_TENANT.days} --until ${SMALL_TENANT.until}\`; then, alternating the order, ` +
-      `\`analytics aggregate --type all --period-type day --from ${WEEK.from} --to ${WEEK.to} --as-of ${WEEK.asOf} --json\` queued and with \`--local\` (the baseline: one process, tenant after tenant). ` +
-      'Medians of the runs shown; "job" is addJob to BullMQ finishedOn. Peak RSS is the workers subprocess\'s VmHWM at the end of that size\'s runs. ' +
-      'Time per tenant shows how time grows with tenants.',
-    tables: [
-      {
-        header: ['tenants', 'runs', 'queued CLI s', 'queued job s', 'local s', 'queued / local', 'queued ms per tenant', 'local ms per tenant', 'workers peak MB', 'same rows'],
-        rows: results.map((r) => [
-          r.tenants.toLocaleString('en-US'),
-          r.runs,
-          s(r.medians.queuedCliMs),
-          s(r.medians.queuedJobMs),
-          s(r.medians.localCliMs),
-          x(r.ratios.queuedCliOverLocal),
-          round(r.medians.queuedCliMs / r.tenants, 1),
-          round(r.medians.localCliMs / r.tenants, 1),
-          r.workersPeakMb ?? '–',
-          r.samples.every((v) => v.sameRows) ? 'yes' : 'NO',
-        ]),
-      },
-    ],
-    headlines: results.flatMap((r) => [
-      { key: `compare.${r.tenants}.queued/local`, value: r.ratios.queuedCliOverLocal, label: `${r.tenants} small tenants, one week: queued / in-process (x)` },
-      ...(r.tenants >= 1000 ? [{ key: `compare.${r.tenants}.queued-s`, value: round(r.medians.queuedCliMs / 1000, 1), label: `${r.tenants} small tenants, one week: queued (s, median of ${r.runs})` }] : []),
-      ...(r.workersPeakMb !== undefined && r.tenants >= 1000 ? [{ key: `compare.${r.tenants}.rss`, value: r.workersPeakMb, label: `${r.tenants} small tenants: workers peak RSS (MB)` }] : []),
-    ]),
-    notes: results.filter((r) => r.runs < 3).map((r) => `${r.tenants} tenants: ${r.runs} run${r.runs === 1 ? '' : 's'} only (not a median of 3).`),
-    data: results,
-  };
-}
-
 const results: BenchResults = {
   startedAt: new Date().toISOString(),
   finishedAt: '',
@@ -209,6 +148,9 @@ const results: BenchResults = {
   errors: [],
 };
 log(`${command}: ${JSON.stringify(options)}`);
+const loads: number[] = [];
+const sampler = setInterval(() => loads.push(os.loadavg()[0]!), 10_000);
+sampler.unref();
 
 async function attempt(name: string, fn: () => Promise<void>): Promise<void> {
   if (!only.includes(name as Benchmark)) return;
@@ -223,7 +165,7 @@ async function attempt(name: string, fn: () => Promise<void>): Promise<void> {
 
 await attempt('backfill', async () => {
   const r = await runBackfill('backfill', options.backfill, options.runs, log);
-  results.sections.push(backfillSection(r, options.runs));
+  results.sections.push(backfillSection(r));
 });
 
 await attempt('compare', async () => {
@@ -240,91 +182,24 @@ await attempt('compare', async () => {
 });
 
 await attempt('latency', async () => {
-  const r = await runLatency(options.latency, log);
-  const row = (name: string, st: typeof r.addToStartMs) => [name, s(st.p50), s(st.p95), s(st.p99), s(st.max)];
-  results.sections.push({
-    id: 'latency',
-    title: `3. Latency at a steady rate (${r.ratePerSecond} jobs/s for ${r.seconds} s; one tenant, one day, all types)`,
-    method:
-      `${r.jobs} \`aggregation\` jobs \`{ tenantId, type: 'all', periodType: 'day', periodStart }\` (tenants and days cycling over ${r.tenants} small tenants and one week) added through the facade on a fixed schedule, after 3 warm-up jobs. ` +
-      'Added: BullMQ job.timestamp; workflow started: `describe().startTime` of `workflowIdFor(\'aggregation\', jobId)` (its first run); completed: BullMQ job.finishedOn. Nearest-rank percentiles; same host clock for all three.',
-    tables: [{ header: ['interval', 'p50 s', 'p95 s', 'p99 s', 'max s'], rows: [row('added → workflow started', r.addToStartMs), row('workflow started → completed', r.startToFinishMs), row('added → completed', r.addToFinishMs)] }],
-    headlines: [
-      { key: 'latency.add-to-finish.p50', value: round(r.addToFinishMs.p50 / 1000, 2), label: `latency at ${r.ratePerSecond} jobs/s: added → completed p50 (s)` },
-      { key: 'latency.add-to-finish.p99', value: round(r.addToFinishMs.p99 / 1000, 2), label: `latency at ${r.ratePerSecond} jobs/s: added → completed p99 (s)` },
-    ],
-    notes: [`Achieved add rate ${r.achievedRate} jobs/s; ${r.failed} failed; workers peak RSS ${r.workersPeakMb} MB.`],
-    data: r,
-  });
+  results.sections.push(latencySection(await runLatency(options.latency, log)));
 });
 
 await attempt('growth', async () => {
   const all: BackfillResult[] = [];
   for (const users of options.growth.users) all.push(await runBackfill(`growth${users}`, { tenants: options.growth.tenants, users }, options.runs, log));
-  const first = all[0]!;
-  results.sections.push({
-    id: 'growth',
-    title: `4. Time against rows (${options.growth.tenants} tenants, 365-day daily backfill of all types, users per tenant varied)`,
-    method:
-      'The backfill of benchmark 1 (queued, `--local` and the lower bound, same commands, medians of the runs) at several data sizes; each size its own schema and workers. ' +
-      '"x rows" and "x time" are relative to the smallest size. How time grows with tenants is in benchmark 2 (ms per tenant).',
-    tables: [
-      {
-        header: ['users/tenant', 'raw rows', 'x rows', 'queued s', 'x time', 'local s', 'x time', 'lower bound s', 'x time', 'queued / lower bound', 'workers peak MB'],
-        rows: all.map((r) => [
-          r.seed!.size.users,
-          r.seed!.totalRows.toLocaleString('en-US'),
-          x(r.seed!.totalRows / first.seed!.totalRows),
-          s(r.medians.queuedCliMs),
-          x(r.medians.queuedCliMs / first.medians.queuedCliMs),
-          s(r.medians.localCliMs),
-          x(r.medians.localCliMs / first.medians.localCliMs),
-          s(r.medians.lowerBoundMs),
-          x(r.medians.lowerBoundMs / first.medians.lowerBoundMs),
-          x(r.ratios.queuedJobOverLowerBound),
-          r.workersPeakMb ?? '–',
-        ]),
-      },
-    ],
-    headlines: [],
-    notes: all.flatMap(rowCountNotes),
-    data: all,
-  });
+  results.sections.push(growthSection(all));
 });
 
 await attempt('starvation', async () => {
-  const r = await runStarvation({ ...options.starvation, rounds: options.runs }, log);
-  results.sections.push({
-    id: 'starvation',
-    title: `Backfills do not starve the schedules (${r.tenants} tenants x ${r.users} users)`,
-    method:
-      'The job the `hourly-aggregation` schedule enqueues (its payload taken from src/scheduler/definitions.ts at run time, nominal time 2025-12-31T12:00Z: all types, all active tenants, the current and the previous day, two cohort months) is run alone ' +
-      `${options.runs} times, then ${options.runs} times while five 365-day backfills run (\`{ type: 'all', periodType: 'day' }\`, every tenant, the years 2020 … 2024, added at once through the facade; the hourly job is added once all five workflows have started). ` +
-      'Time to start: added → workflow started; duration: workflow started → completed. Medians; the ratio is loaded / alone.',
-    tables: [
-      {
-        header: ['hourly job', 'time to start s (median)', 'duration s (median)', 'added → completed s'],
-        rows: [
-          ['alone', s(r.medians.aloneToStartMs), s(r.medians.aloneDurationMs), r.alone.map((t) => s(t.finishedAt - t.addedAt)).join(', ')],
-          ['with five backfills running', s(r.medians.loadedToStartMs), s(r.medians.loadedDurationMs), r.loaded.map((l) => s(l.hourly.finishedAt - l.hourly.addedAt)).join(', ')],
-          ['loaded / alone', '', x(r.ratios.durationLoadedOverAlone), x(r.ratios.addToFinishLoadedOverAlone)],
-        ],
-      },
-    ],
-    headlines: [
-      { key: 'starvation.to-start.max', value: round(r.maxLoadedToStartMs / 1000, 2), label: 'hourly job under five backfills: longest time to start (s)' },
-      { key: 'starvation.duration.loaded/alone', value: r.ratios.durationLoadedOverAlone, label: 'hourly job under five backfills: duration loaded / alone (x)' },
-    ],
-    notes: [
-      `Longest time to start under load: ${s(r.maxLoadedToStartMs)} s. Backfills still running when the hourly job finished: ${r.loaded.map((l) => `${l.backfillsRunningAtHourlyFinish}/5`).join(', ')}. A backfill took ${s(r.medians.backfillMs)} s (median, added → completed). Workers peak RSS ${r.workersPeakMb} MB.`,
-    ],
-    data: r,
-  });
+  results.sections.push(starvationSection(await runStarvation({ ...options.starvation, rounds: options.runs }, log)));
 });
 
 results.finishedAt = new Date().toISOString();
+clearInterval(sampler);
+if (loads.length > 0) results.loadDuringRun = { samples: loads.length, mean: round(loads.reduce((a, b) => a + b, 0) / loads.length, 2), max: round(Math.max(...loads), 2) };
 const file = writeResults(results);
-if (!flags['no-doc']) updateDoc(results, file);
+if (!flags['no-doc']) updateDoc(results, file, rebuildSection);
 log(`results: ${file}${flags['no-doc'] ? '' : ' and docs/BENCHMARKS.md'}`);
 for (const section of results.sections) for (const h of section.headlines) console.log(`${h.label}: ${h.value}`);
 if (results.errors.length > 0) {

@@ -36,8 +36,12 @@ export interface BenchResults {
   command: string;
   machine: Machine;
   options: unknown;
+  /** 1-minute load average sampled every 10 s while the benchmarks ran (shared machines). */
+  loadDuringRun?: { samples: number; mean: number; max: number };
   sections: Section[];
   errors: { benchmark: string; message: string }[];
+  /** Remarks about the run as a whole (added by hand when needed). */
+  notes?: string[];
 }
 
 export const RESULTS_DIR = `${ROOT}bench/results`;
@@ -72,6 +76,9 @@ export function renderRun(results: BenchResults, file: string): string {
       (m.uncommittedFiles > 0 ? ` with ${m.uncommittedFiles} uncommitted files` : ''),
     '',
   ];
+  if (results.loadDuringRun) lines.push(`Load average (1 min) while it ran: mean ${results.loadDuringRun.mean}, max ${results.loadDuringRun.max} (${results.loadDuringRun.samples} samples, every 10 s).`, '');
+  for (const n of results.notes ?? []) lines.push(`- ${n}`);
+  if ((results.notes ?? []).length > 0) lines.push('');
   for (const s of results.sections) {
     lines.push(`#### ${s.title}`, '', s.method, '');
     for (const t of s.tables) lines.push(markdownTable(t), '');
@@ -83,7 +90,7 @@ export function renderRun(results: BenchResults, file: string): string {
 }
 
 /** Headline figures of every results file, oldest first. */
-export function renderHistory(): string {
+export function renderHistory(rebuild: (s: Section) => Section = (s) => s): string {
   if (!existsSync(RESULTS_DIR)) return '';
   const runs = readdirSync(RESULTS_DIR)
     .filter((f) => f.endsWith('.json'))
@@ -92,7 +99,7 @@ export function renderHistory(): string {
     .sort((a, b) => a.r.startedAt.localeCompare(b.r.startedAt));
   const rows: (string | number)[][] = [];
   for (const { file, r } of runs) {
-    for (const s of r.sections) {
+    for (const s of r.sections.map(rebuild)) {
       for (const h of s.headlines) rows.push([file, r.label ?? '', r.machine.commit + (r.machine.uncommittedFiles > 0 ? '+' : ''), h.label, h.value]);
     }
   }
@@ -101,8 +108,8 @@ export function renderHistory(): string {
 }
 
 /** Replaces the generated part of docs/BENCHMARKS.md (creating the markers when absent). */
-export function updateDoc(results: BenchResults, file: string): void {
-  const generated = `${BEGIN}\n\n${renderRun(results, file)}\n\n${renderHistory()}\n\n${END}`;
+export function updateDoc(results: BenchResults, file: string, rebuild: (s: Section) => Section = (s) => s): void {
+  const generated = `${BEGIN}\n\n${renderRun({ ...results, sections: results.sections.map(rebuild) }, file)}\n\n${renderHistory(rebuild)}\n\n${END}`;
   const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
   const start = current.indexOf(BEGIN);
   const end = current.indexOf(END);
