@@ -75,6 +75,11 @@ export interface Config {
   aggregationMaxInFlight: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * How log lines look on stderr (LOG_FORMAT): `pretty` readable lines, `json` one JSON object a
+   * line, `auto` pretty when stderr is a terminal and JSON otherwise. @defaultValue auto
+   */
+  logFormat: 'auto' | 'pretty' | 'json';
 }
 
 /** TLS settings of the Temporal connection; files are PEM and read when connecting. */
@@ -100,6 +105,7 @@ export const CONFIG_DEFAULTS = {
   TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
   TZ: 'UTC',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto',
   QUEUE_NAME: 'analytics',
   EXPORT_DIR: `${PROJECT_ROOT}.local/exports`,
   REPORT_DIR: `${PROJECT_ROOT}.local/reports`,
@@ -176,6 +182,7 @@ const fields = {
   TEMPORAL_UI_URL: z.string().url(),
   TZ: z.string().refine(isIanaZone, 'must be an IANA timezone such as UTC or Europe/Berlin'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']),
   QUEUE_NAME: z.string().superRefine((v, ctx) => {
     const problem = queueNameProblem(v);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
@@ -268,6 +275,7 @@ export function loadConfig(
     },
     tz: r.TZ,
     logLevel: r.LOG_LEVEL,
+    logFormat: r.LOG_FORMAT,
     queueName: r.QUEUE_NAME,
     exportDir: r.EXPORT_DIR,
     reportDir: r.REPORT_DIR,

@@ -29,7 +29,8 @@ describe('analytics aggregate (queued: BullMQ -> Temporal -> Postgres)', () => {
     const r = await runCli(['aggregate', '--type', 'revenue', '--period-type', 'day', '--from', '2025-02-01', '--to', '2025-03-01', '--json'], { env: workers.env, timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as QueuedAggregationReport;
-    expect(result.workflowId).toMatch(/^aggregation\//);
+    // Not the default queue: the queue name is part of the workflow id.
+    expect(result.workflowId).toBe(`aggregation/${workers.env.QUEUE_NAME}:${result.jobId}`);
     // The workers' AGGREGATION_MAX_IN_FLIGHT reached the workflow the bridge started.
     const history = await (await workers.proc.queue.temporalClient()).workflow.getHandle(result.workflowId).fetchHistory();
     const started = history.events![0]!.workflowExecutionStartedEventAttributes!;

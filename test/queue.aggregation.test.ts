@@ -75,7 +75,7 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
 
     const done = await waitForState(queue, job.id!, 'completed', 90_000);
     const result = done.returnvalue as AggregationWorkflowResult;
-    expect(result.workflowId).toBe(`aggregation/${job.id}`);
+    expect(result.workflowId).toBe(`aggregation/${redis.queueName}:${job.id}`);
     expect(result.jobId).toBe(job.id);
     expect(result.totals).toEqual({ tenants: 1, tasks: 1, succeeded: 1, failed: 0, resumed: 0, rowsWritten: 5 });
     const outcomes = await t.pool.query(`SELECT tenant_id, type, status, rows_written, periods FROM aggregation_outcomes WHERE job_key = $1`, [result.workflowId]);

@@ -19,7 +19,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
   let queue: AnalyticsQueue;
   let bridge: BridgeWorker;
 
-  const workflow = (jobId: string) => temporal.client.workflow.getHandle(`aggregation/${jobId}`);
+  const workflow = (jobId: string, queueName = redis.queueName) => temporal.client.workflow.getHandle(`aggregation/${queueName}:${jobId}`);
   const step = (jobId: string) => workflow(jobId).signal('step');
 
   beforeAll(async () => {
@@ -37,7 +37,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     await redis.cleanup();
   });
 
-  it('runs the job as workflow aggregation/<jobId>, mirrors its progress into the job, and completes with its result', async () => {
+  it('runs the job as workflow aggregation/<queue>:<jobId>, mirrors its progress into the job, and completes with its result', async () => {
     const data = { tenantId: 'step-progress', type: 'revenue' as const, periodStart: '2025-11-01', periodEnd: '2025-11-06', periodType: 'day' as const };
     const job = await queue.addJob('aggregation', data);
     const jobId = job.id!;
@@ -64,7 +64,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     const finished = await waitForState(queue, jobId, 'completed');
     const result = finished.returnvalue as FixtureResult;
     expect(result).toEqual({
-      workflowId: `aggregation/${jobId}`,
+      workflowId: `aggregation/${redis.queueName}:${jobId}`,
       jobId,
       requestedAt: new Date(job.timestamp).toISOString(),
       echo: data,
@@ -72,11 +72,11 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     });
     expect(finished.progress).toEqual({ total: 3, done: 3, failed: 0, currentPeriod: null });
     const { logs } = await queue.queue.getJobLogs(jobId);
-    expect(logs[0]).toBe(`following workflow aggregation/${jobId} (run ${description.runId}), attempt 1`);
+    expect(logs[0]).toBe(`following workflow aggregation/${redis.queueName}:${jobId} (run ${description.runId}), attempt 1`);
     expect(logs).toContain('progress: 0/3 settled (0 done, 0 failed); now step 1 of 3');
     expect(logs).toContain('progress: 1/3 settled (1 done, 0 failed); now step 2 of 3');
     expect(logs).toContain('progress: 3/3 settled (3 done, 0 failed)');
-    expect(logs[logs.length - 1]).toBe(`workflow aggregation/${jobId} completed`);
+    expect(logs[logs.length - 1]).toBe(`workflow aggregation/${redis.queueName}:${jobId} completed`);
     expect(finished.attemptsMade).toBe(1);
   });
 
@@ -108,7 +108,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
   it('a workflow that fails for good fails the job once, with the workflow error, despite attempts left', async () => {
     const job = await queue.addJob('aggregation', { tenantId: 'bad-tenant', type: 'revenue' }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
     const failed = await waitForState(queue, job.id!, 'failed');
-    expect(failed.failedReason).toBe(`workflow aggregation/${job.id} failed: InvalidInputError: tenantId: fixture tenant bad-tenant is bad input`);
+    expect(failed.failedReason).toBe(`workflow aggregation/${redis.queueName}:${job.id} failed: InvalidInputError: tenantId: fixture tenant bad-tenant is bad input`);
     expect(failed.attemptsMade).toBe(1);
   });
 
@@ -134,7 +134,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     const r = await queue.cancelJob(job.id!);
     expect(r).toEqual({ jobId: job.id, state: 'active', removed: false, workflowCancelled: true });
     const failed = await waitForState(queue, job.id!, 'failed');
-    expect(failed.failedReason).toBe(`cancelled: job ${job.id} (workflow aggregation/${job.id}): the workflow was cancelled`);
+    expect(failed.failedReason).toBe(`cancelled: job ${job.id} (workflow aggregation/${redis.queueName}:${job.id}): the workflow was cancelled`);
     expect(failed.attemptsMade).toBe(1);
     expect((await workflow(job.id!).describe()).status.name).toBe('CANCELLED');
     await queue.deadLetters.sweep();
@@ -147,7 +147,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     await waitFor('the workflow', () => workflow(job.id!).describe());
     expect(bridge.worker.cancelJob(job.id!, 'operator said so')).toBe(true);
     const failed = await waitForState(queue, job.id!, 'failed');
-    expect(failed.failedReason).toBe(`cancelled: job ${job.id} (workflow aggregation/${job.id}): cancelled through the worker (operator said so)`);
+    expect(failed.failedReason).toBe(`cancelled: job ${job.id} (workflow aggregation/${redis.queueName}:${job.id}): cancelled through the worker (operator said so)`);
     expect((await workflow(job.id!).describe()).status.name).toBe('CANCELLED');
   });
 
@@ -165,9 +165,9 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
       await other.createWorker();
       const job = await other.addJob('aggregation', { tenantId: 'step-obliterate', type: 'revenue' });
       await waitForState(other, job.id!, 'active');
-      await waitFor('the workflow', () => workflow(job.id!).describe());
+      await waitFor('the workflow', () => workflow(job.id!, other.name).describe());
       await other.queue.obliterate({ force: true });
-      await waitFor('the workflow to be cancelled', async () => (await workflow(job.id!).describe()).status.name === 'CANCELLED');
+      await waitFor('the workflow to be cancelled', async () => (await workflow(job.id!, other.name).describe()).status.name === 'CANCELLED');
     } finally {
       await other.close();
     }
@@ -198,7 +198,7 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
       state: 'active',
       data: { tenantId: 'step-cli', type: 'revenue' },
       progress: { total: 3, done: 0, failed: 0 },
-      logs: [expect.stringMatching(new RegExp(`^following workflow aggregation/${job.id} `)), 'progress: 0/3 settled (0 done, 0 failed); now step 1 of 3'],
+      logs: [expect.stringMatching(new RegExp(`^following workflow aggregation/${redis.queueName}:${job.id} `)), 'progress: 0/3 settled (0 done, 0 failed); now step 1 of 3'],
     });
     const cancelled = await runCli(['job', 'cancel', job.id!, '--queue', redis.queueName], { env });
     expect(cancelled.stderr).toBe('');
@@ -226,6 +226,6 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     const latest = await workflow(job.id!).describe();
     expect(latest.runId).toBe(runId);
     const { logs } = await queue.queue.getJobLogs(job.id!);
-    expect(logs.filter((l) => l.startsWith(`following workflow aggregation/${job.id} (run ${runId})`))).toHaveLength(2);
+    expect(logs.filter((l) => l.startsWith(`following workflow aggregation/${redis.queueName}:${job.id} (run ${runId})`))).toHaveLength(2);
   });
 });

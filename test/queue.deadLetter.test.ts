@@ -46,7 +46,7 @@ describe('dead-letter queue', () => {
     const job = await queue.addJob('aggregation', data, { attempts: 2, backoff: { type: 'fixed', delay: 50 } });
     const jobId = job.id!;
     const failed = await waitForState(queue, jobId, 'failed');
-    const reason = `workflow aggregation/${jobId} failed: Error: the cause is not fixed for cause-retry`;
+    const reason = `workflow aggregation/${redis.queueName}:${jobId} failed: Error: the cause is not fixed for cause-retry`;
     expect(failed.failedReason).toBe(reason);
     expect(failed.attemptsMade).toBe(2);
 
@@ -90,7 +90,7 @@ describe('dead-letter queue', () => {
     expect(await queue.deadLetters.get(jobId)).toBeUndefined();
     expect(JSON.parse((await cli('dlq', 'list', '--json')).stdout)).toEqual([]);
     // The same workflow id, a new run after the failed ones.
-    expect((await temporal.client.workflow.getHandle(`aggregation/${jobId}`).describe()).status.name).toBe('COMPLETED');
+    expect((await temporal.client.workflow.getHandle(`aggregation/${redis.queueName}:${jobId}`).describe()).status.name).toBe('COMPLETED');
   });
 
   it('`dlq retry` keeps an entry whose payload is invalid and says why; `dlq purge` removes it and its failed job', async () => {

@@ -121,7 +121,7 @@ describe('export jobs', () => {
     const done = await waitForState(queue, job.id!, 'completed', 60_000);
     const result = done.returnvalue as ExportWorkflowResult;
     const dir = join(exportDir, 'org_exp');
-    expect(result.workflowId).toBe(`export/${job.id}`);
+    expect(result.workflowId).toBe(`export/${redis.queueName}:${job.id}`);
     expect(result.format).toBe('csv');
     expect(result.files.map((f) => [f.type, f.path, f.rows, f.periodType, f.rangeStart, f.rangeEnd])).toEqual([
       ['revenue', join(dir, `${job.id}-revenue.csv`), 5, 'day', '2025-10-31T23:00:00.000Z', '2025-11-05T23:00:00.000Z'],
@@ -168,7 +168,7 @@ describe('export jobs', () => {
   it('an unknown tenant fails the job once, naming the tenant', async () => {
     const job = await queue.addJob('export', { tenantId: 'org_nope', type: 'revenue' });
     const failed = await waitForState(queue, job.id!, 'failed', 60_000);
-    expect(failed.failedReason).toBe(`workflow export/${job.id} failed: UnknownTenantError: tenantId: unknown tenant "org_nope"`);
+    expect(failed.failedReason).toBe(`workflow export/${redis.queueName}:${job.id} failed: UnknownTenantError: tenantId: unknown tenant "org_nope"`);
     expect(failed.attemptsMade).toBe(1);
   });
 });

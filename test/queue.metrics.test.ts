@@ -17,9 +17,9 @@ describe('getQueueMetrics and cleanQueue', () => {
   let queue: AnalyticsQueue;
   let bridge: BridgeWorker | undefined;
 
-  const step = (job: Job) => temporal.client.workflow.getHandle(`aggregation/${job.id}`).signal('step');
+  const step = (job: Job) => temporal.client.workflow.getHandle(`aggregation/${redis.queueName}:${job.id}`).signal('step');
   const finish = async (job: Job) => {
-    await waitFor('the workflow', () => temporal.client.workflow.getHandle(`aggregation/${job.id}`).describe());
+    await waitFor('the workflow', () => temporal.client.workflow.getHandle(`aggregation/${redis.queueName}:${job.id}`).describe());
     for (let i = 0; i < 3; i++) await step(job);
   };
 

@@ -72,7 +72,7 @@ describe('scheduled-report jobs', () => {
     const result = done.returnvalue as ScheduledReportWorkflowResult;
     const files = (tenant: string) => ({ textPath: join(reportDir, tenant, `${job.id}.txt`), htmlPath: join(reportDir, tenant, `${job.id}.html`) });
     expect(result).toEqual({
-      workflowId: `scheduled-report/${job.id}`,
+      workflowId: `scheduled-report/${redis.queueName}:${job.id}`,
       jobId: job.id,
       totals: { tenants: 2, succeeded: 2, failed: 0 },
       outcomes: [
@@ -143,7 +143,7 @@ describe('scheduled-report jobs', () => {
 
     const unknown = await queue.addJob('scheduled-report', { tenantId: 'org_nope' });
     const failed = await waitForState(queue, unknown.id!, 'failed', 60_000);
-    expect(failed.failedReason).toBe(`workflow scheduled-report/${unknown.id} failed: UnknownTenantError: tenantId: unknown tenant "org_nope"`);
+    expect(failed.failedReason).toBe(`workflow scheduled-report/${redis.queueName}:${unknown.id} failed: UnknownTenantError: tenantId: unknown tenant "org_nope"`);
     expect(failed.attemptsMade).toBe(1);
   });
 });

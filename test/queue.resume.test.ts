@@ -39,7 +39,7 @@ describe('retrying a job with a failed tenant', () => {
     expect(failed.failedReason).toMatch(/1 of 3 tenants failed: tenant-003 \(InvalidInputError: organizations\.timezone/);
     // Bad data is not retried by BullMQ's attempts either: one attempt.
     expect(failed.attemptsMade).toBe(1);
-    const before = await t.pool.query(`SELECT tenant_id, type, status, recorded_at FROM aggregation_outcomes WHERE job_key = $1 ORDER BY tenant_id, type`, [`aggregation/${jobId}`]);
+    const before = await t.pool.query(`SELECT tenant_id, type, status, recorded_at FROM aggregation_outcomes WHERE job_key = $1 ORDER BY tenant_id, type`, [`aggregation/${queue.name}:${jobId}`]);
     expect(before.rows.map((r) => `${r.tenant_id} ${r.type} ${r.status}`)).toEqual([
       'tenant-001 cohorts succeeded', 'tenant-001 revenue succeeded', 'tenant-001 tournaments succeeded',
       'tenant-002 cohorts succeeded', 'tenant-002 revenue succeeded', 'tenant-002 tournaments succeeded',
@@ -50,10 +50,10 @@ describe('retrying a job with a failed tenant', () => {
     expect(await queue.retryJob(jobId)).toEqual({ jobId, state: 'failed', retried: true });
     await expect.poll(async () => (await queue.getJob(jobId))?.getState(), { timeout: 60_000, interval: 200 }).toBe('completed');
     const result = (await queue.getJob(jobId))!.returnvalue as AggregationWorkflowResult;
-    expect(result.workflowId).toBe(`aggregation/${jobId}`);
+    expect(result.workflowId).toBe(`aggregation/${queue.name}:${jobId}`);
     expect(result.totals).toMatchObject({ tenants: 3, tasks: 9, succeeded: 3, resumed: 6, failed: 0 });
 
-    const after = await t.pool.query(`SELECT tenant_id, type, status, recorded_at FROM aggregation_outcomes WHERE job_key = $1 ORDER BY tenant_id, type`, [`aggregation/${jobId}`]);
+    const after = await t.pool.query(`SELECT tenant_id, type, status, recorded_at FROM aggregation_outcomes WHERE job_key = $1 ORDER BY tenant_id, type`, [`aggregation/${queue.name}:${jobId}`]);
     expect(after.rows.every((r) => r.status === 'succeeded')).toBe(true);
     // The tenants done by the first run were not run again: their rows are as they were.
     expect(after.rows.slice(0, 6)).toEqual(before.rows.slice(0, 6));

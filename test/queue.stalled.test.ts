@@ -56,7 +56,7 @@ describe('a bridge worker that dies mid-job', () => {
     const job = await queue.addJob('aggregation', { tenantId: 'step-stalled', type: 'revenue' });
     const jobId = job.id!;
     await waitForState(queue, jobId, 'active');
-    const handle = temporal.client.workflow.getHandle(`aggregation/${jobId}`);
+    const handle = temporal.client.workflow.getHandle(`aggregation/${redis.queueName}:${jobId}`);
     const { runId } = await waitFor('the workflow', () => handle.describe());
     await handle.signal('step');
     await waitFor('progress mirrored by the first bridge', async () => ((await queue.getJob(jobId))?.progress as { done?: number })?.done === 1);
@@ -79,8 +79,8 @@ describe('a bridge worker that dies mid-job', () => {
     expect(done.stalledCounter).toBe(1);
     const { logs } = await queue.queue.getJobLogs(jobId);
     expect(logs.filter((l) => l.startsWith('following workflow'))).toEqual([
-      `following workflow aggregation/${jobId} (run ${runId}), attempt 1`,
-      `following workflow aggregation/${jobId} (run ${runId}), attempt 1`,
+      `following workflow aggregation/${redis.queueName}:${jobId} (run ${runId}), attempt 1`,
+      `following workflow aggregation/${redis.queueName}:${jobId} (run ${runId}), attempt 1`,
     ]);
     const latest = await handle.describe();
     expect(latest.runId).toBe(runId);
@@ -88,7 +88,7 @@ describe('a bridge worker that dies mid-job', () => {
     // One run under this workflow id: none started by the second bridge.
     const runs = await waitFor('visibility of the run', async () => {
       const found = [];
-      for await (const w of temporal.client.workflow.list({ query: `WorkflowId = "aggregation/${jobId}"` })) found.push(w);
+      for await (const w of temporal.client.workflow.list({ query: `WorkflowId = "aggregation/${redis.queueName}:${jobId}"` })) found.push(w);
       return found.length > 0 && found.every((w) => w.status.name === 'COMPLETED') ? found : undefined;
     });
     expect(runs.map((w) => w.runId)).toEqual([runId]);

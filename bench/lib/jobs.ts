@@ -21,8 +21,10 @@ export async function waitForJob(queue: AnalyticsQueue, jobId: string, { timeout
     const job = await queue.getJob(jobId);
     if (!job) throw new Error(`job ${jobId} is gone from queue ${queue.name}`);
     if (job.finishedOn) {
-      const state = (await job.getState()) === 'failed' ? 'failed' : 'completed';
-      if (state === 'completed' || job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      // A job BullMQ retries goes back to delayed/waiting; in 'failed' it is failed for good
+      // (attempts spent, or an error that is never retried).
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') {
         return { state, finishedAt: job.finishedOn, addedAt: job.timestamp, ...(job.failedReason ? { failedReason: job.failedReason } : {}) };
       }
     }
@@ -38,7 +40,7 @@ export async function waitForJob(queue: AnalyticsQueue, jobId: string, { timeout
  */
 export async function workflowStartedAt(queue: AnalyticsQueue, name: JobName, jobId: string): Promise<number> {
   const client = await queue.temporalClient();
-  const id = workflowIdFor(name, jobId);
+  const id = workflowIdFor(name, jobId, queue.name);
   const latest = await client.workflow.getHandle(id).describe();
   const firstRunId = latest.raw.workflowExecutionInfo?.firstRunId;
   if (firstRunId && firstRunId !== latest.runId) {

@@ -89,8 +89,8 @@ export function latencySection(r: LatencyResult): Section {
     id: 'latency',
     title: `3. Latency at a steady rate (${r.ratePerSecond} jobs/s for ${r.seconds} s; one tenant, one day, all types)`,
     method:
-      `${r.jobs} \`aggregation\` jobs \`{ tenantId, type: 'all', periodType: 'day', periodStart }\` (tenants and days cycling over ${r.tenants} small tenants and one week) added through the facade on a fixed schedule, after 3 warm-up jobs. ` +
-      'Added: BullMQ job.timestamp; workflow started: `describe().startTime` of `workflowIdFor(\'aggregation\', jobId)` (its first run); completed: BullMQ job.finishedOn. Nearest-rank percentiles; same host clock for all three.',
+      `${r.jobs} \`aggregation\` jobs \`{ tenantId, type: 'all', periodType: 'day', periodStart }\` (tenants and days cycling over the active ones of ${r.tenants} small tenants and one week) added through the facade on a fixed schedule, after 3 warm-up jobs. ` +
+      'Added: BullMQ job.timestamp; workflow started: `describe().startTime` of `workflowIdFor(\'aggregation\', jobId, queueName)` (its first run); completed: BullMQ job.finishedOn. Nearest-rank percentiles; same host clock for all three.',
     tables: [{ header: ['interval', 'p50 s', 'p95 s', 'p99 s', 'max s'], rows: [row('added → workflow started', r.addToStartMs), row('workflow started → completed', r.startToFinishMs), row('added → completed', r.addToFinishMs)] }],
     headlines: [
       { key: 'latency.add-to-finish.p50', value: round(r.addToFinishMs.p50 / 1000, 2), label: `latency at ${r.ratePerSecond} jobs/s: added → completed p50 (s)` },

@@ -1,10 +1,11 @@
 import pg from 'pg';
 import type { AggregationJobData, AggregationTypeOrAll, AggregationWorkflowResult, PeriodType } from '../contract/aggregation';
 import { pgConfigOf } from '../db/client';
-import { readJobOutcomes, type OutcomeRow } from '../db/outcomes';
+import { readJobOutcomes } from '../db/outcomes';
 import { QueueValidationError } from '../errors/queue-validation-error';
 import type { AnalyticsQueue } from '../queue';
 import { workflowIdFor } from '../queue/job-types';
+import { OUTCOMES_LISTED, type AggregationReport } from './aggregate-report';
 import { followJob } from './follow';
 import { printJson, printTable } from './output';
 import { UsageError } from './program';
@@ -19,21 +20,13 @@ export interface QueuedAggregation {
   jobId?: string;
 }
 
-/** What a queued aggregation reports: the job's end, totals over (tenant, type) tasks, and per-tenant outcomes from Postgres. */
-export interface QueuedAggregationReport {
+/** What a queued aggregation reports: the {@link AggregationReport} shape, with its job and workflow. */
+export interface QueuedAggregationReport extends AggregationReport {
   jobId: string;
   workflowId: string;
-  status: 'completed' | 'failed';
-  /** The job's failure message when it failed. */
-  error?: string;
-  totals: { tenants: number; tasks: number; succeeded: number; failed: number; rowsWritten: number };
-  /** Failures first, at most {@link OUTCOMES_LISTED}; every row is in `aggregation_outcomes`. */
-  outcomes: OutcomeRow[];
-  outcomesOmitted: number;
 }
 
-/** Outcome rows a report lists at most. */
-export const OUTCOMES_LISTED = 50;
+export { OUTCOMES_LISTED };
 
 /**
  * The production path: addJob('aggregation') -> BullMQ -> bridge -> Temporal workflow ->
@@ -43,7 +36,7 @@ export const OUTCOMES_LISTED = 50;
 export async function runQueuedAggregation(
   queue: AnalyticsQueue,
   request: QueuedAggregation,
-  options: { timeoutMs?: number; progress?: boolean; databaseUrl: string },
+  options: { timeoutMs?: number; progress?: boolean; noBridgeTimeoutMs?: number; databaseUrl: string },
 ): Promise<QueuedAggregationReport> {
   const data: AggregationJobData = {
     type: request.type,
@@ -61,7 +54,7 @@ export async function runQueuedAggregation(
     throw err;
   }
   const jobId = job.id!;
-  const workflowId = workflowIdFor('aggregation', jobId);
+  const workflowId = workflowIdFor('aggregation', jobId, queue.name);
   let error: string | undefined;
   let result: AggregationWorkflowResult | undefined;
   try {

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../activities/types';
 import { InvalidInputError } from '../errors/invalid-input-error';
+import { localReport } from './aggregate-report';
 import { queueOption, withQueue } from './job';
 import { choiceOption, dateOption, formatTable, intOption } from './options';
+import { printJson } from './output';
 import { configFromEnv, UsageError } from './program';
 
 interface AggregateFlags {
@@ -16,6 +18,7 @@ interface AggregateFlags {
   json?: boolean;
   verbose?: boolean;
   timeout?: string;
+  bridgeTimeout: string;
   queue?: string;
 }
 
@@ -45,13 +48,14 @@ export function registerAggregateCommand(program: Command): void {
     .description('compute aggregates for a range of periods and print a per-tenant summary (dates are tenant-local, --to exclusive)')
     .option('--local', 'run the aggregation service in this process (no queue, no Temporal); default: enqueue an aggregation job and wait for it (needs `analytics workers` running)')
     .option('--timeout <seconds>', 'queued mode: stop waiting after this long (the job goes on)', '600')
+    .option('--bridge-timeout <seconds>', 'queued mode: give up when the job has waited this long with no bridge (`analytics workers`) on the queue; the job stays queued', '10')
     .requiredOption('--type <type>', `what to aggregate: ${TYPES.join(', ')}`)
     .option('--tenant <id>', 'one organization (default: every active organization)')
     .requiredOption('--period-type <type>', `period length: ${PERIOD_TYPES.join(', ')}`)
     .requiredOption('--from <date>', 'first day, YYYY-MM-DD in each tenant\'s timezone')
     .requiredOption('--to <date>', 'end day (exclusive), YYYY-MM-DD in each tenant\'s timezone')
     .option('--as-of <instant>', 'cohorts: the instant month numbers run up to, ISO with offset (default: now)')
-    .option('--json', 'print the summaries as JSON')
+    .option('--json', 'print the report as JSON, the same shape in both modes: { jobId, workflowId, status, error?, totals, outcomes, outcomesOmitted } (ids null with --local)')
     .option('--verbose', 'log each aggregation to stderr at LOG_LEVEL (default: warnings only)')
     .action(async (flags: AggregateFlags) => {
       const type = choiceOption('--type', flags.type, TYPES);
@@ -69,26 +73,29 @@ export function registerAggregateCommand(program: Command): void {
             { type, periodType, from, to, ...(flags.tenant !== undefined ? { tenantId: flags.tenant } : {}), ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) },
             {
               timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined,
+              noBridgeTimeoutMs: intOption('--bridge-timeout', flags.bridgeTimeout, { min: 1, max: 86_400 }) * 1000,
               progress: !flags.json,
               databaseUrl: configFromEnv().databaseUrl,
             },
           ),
         );
         printAggregationResult(result, flags.json ?? false);
-        if (result.totals.failed > 0) process.exitCode = 1;
+        if (result.status === 'failed' || result.totals.failed > 0) process.exitCode = 1;
         return;
       }
 
       const config = configFromEnv();
-      const [{ pino }, { createTenantAggregator }, { createAggregationService, systemClock }, { createDb, poolOf }, { asOfOfJob }] = await Promise.all([
-        import('pino'),
+      const [{ createLogger }, { requireMigratedDatabase }, { createTenantAggregator }, { createAggregationService, systemClock }, { createDb, poolOf }, { asOfOfJob }] = await Promise.all([
+        import('../logger'),
+        import('./migrated'),
         import('../aggregation/tenant-aggregator'),
         import('../aggregation/service'),
         import('../db/client'),
         import('../aggregation/job-plan'),
       ]);
+      await requireMigratedDatabase(config);
       const db = createDb(config.databaseUrl, { max: 2 });
-      const logger = pino({ level: flags.verbose ? config.logLevel : 'warn' }, process.stderr);
+      const logger = createLogger(flags.verbose ? config.logLevel : 'warn', { service: 'analytics-cli' }, { format: config.logFormat });
       try {
         const service = createAggregationService({ db, clock: systemClock, logger });
         // The same per-tenant unit the workflow's activities run (every type, one transaction),
@@ -113,7 +120,8 @@ export function registerAggregateCommand(program: Command): void {
             failures.push({ tenantId, type, errorType: e.name, message: e.message, ...(err instanceof InvalidInputError ? { field: err.field } : {}) });
           }
         }
-        print(summaries, failures, tenants.length, flags.json ?? false);
+        if (flags.json) printJson(localReport(tenants.length, summaries, failures));
+        else print(summaries, failures, tenants.length);
         const badFlag = failures.find((f) => f.field !== undefined && FLAG_OF_FIELD[f.field] !== undefined && (f.field !== 'tenantId' || flags.tenant));
         if (badFlag) {
           const flag = FLAG_OF_FIELD[badFlag.field!]!;
@@ -126,11 +134,7 @@ export function registerAggregateCommand(program: Command): void {
     });
 }
 
-function print(summaries: AggregateSummary[], failures: Failure[], tenantCount: number, json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify({ tenants: tenantCount, summaries, failures }));
-    return;
-  }
+function print(summaries: AggregateSummary[], failures: Failure[], tenantCount: number): void {
   if (tenantCount === 0) {
     console.log('no active tenants');
     return;

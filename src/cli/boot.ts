@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { DatabaseNotMigratedError } from '../errors/database-not-migrated-error';
 import { StartupCheckError } from '../errors/startup-check-error';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
@@ -6,18 +7,22 @@ import { redactUrl } from '../errors/redact';
 import { POSTGRES_VARIABLES, probePostgres, probeRedis, probeTemporal, REDIS_VARIABLES, TEMPORAL_VARIABLES, type ComponentHealth } from '../queue/health';
 import { SCHEDULES } from '../scheduler/definitions';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process';
+import { assertMigrated } from './migrated';
+import { temporalLevelOf, temporalLoggerOf } from './temporal-logger';
 
 /**
  * Start-up health check, then the worker process, then the banner. Shared by `workers` and
  * `start`. A component that does not answer stops start-up with its reason (exit 1).
  */
 export async function bootWorkers(config: Config, options: { jobs: boolean; cron: boolean }): Promise<{ proc: WorkerProcess; logger: Logger }> {
-  const logger = createLogger(config.logLevel, { service: 'analytics-workers' });
-  // Our own shutdown owns the signals, so Temporal's runtime must not race it; its logs go
-  // through pino at warn and above.
+  const logger = createLogger(config.logLevel, { service: 'analytics-workers' }, { format: config.logFormat });
+  // Our own shutdown owns the signals, so Temporal's runtime must not race it. Its logs, the
+  // Rust core's included (forwarded instead of printed straight to the console), go through pino.
+  const level = temporalLevelOf(config.logLevel);
   Runtime.install({
     shutdownSignals: [],
-    logger: new DefaultLogger('WARN', ({ level, message, meta }) => logger[level === 'ERROR' ? 'error' : 'warn']({ sdk: meta }, message)),
+    logger: temporalLoggerOf(logger, level),
+    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
   });
   const timeoutMs = config.connectTimeoutMs;
   const [redis, temporal, postgres] = await Promise.all([
@@ -32,12 +37,16 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
       ['Postgres', redactUrl(config.databaseUrl), POSTGRES_VARIABLES, postgres],
     ] as const
   ).filter(([, , , h]) => !h.healthy);
+  const noSchema = !postgres.healthy && /^schema ".*" does not exist$/.test(postgres.reason);
+  if (down.length === 1 && noSchema) throw new DatabaseNotMigratedError(config.databaseUrl, postgres.reason);
   if (down.length > 0) {
     const lines = down.map(
       ([name, where, variables, h]) => `  ${name} at ${where} (${variables}): ${(h as Extract<ComponentHealth, { healthy: false }>).reason}`,
     );
     throw new StartupCheckError(`start-up health check failed:\n${lines.join('\n')}\n  (./dev.sh setup starts the local services)`);
   }
+  // A database without the tables would fail later, deep in Prisma: name the fix now.
+  await assertMigrated(config.databaseUrl, timeoutMs);
   const proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
   printBanner(config, options, { redis, temporal, postgres });
   return { proc, logger };

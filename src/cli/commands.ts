@@ -5,6 +5,7 @@ import { registerDbCommands } from './db';
 import { registerDevCommands } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerJobCommands } from './job';
+import { registerQueueCommands } from './queue';
 import { registerScheduleCommands } from './schedule';
 import { registerSeedCommand } from './seed';
 import { registerStartCommand } from './start';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerWorkersCommand(program);
   registerJobCommands(program);
+  registerQueueCommands(program);
   registerDlqCommands(program);
   registerScheduleCommands(program);
   registerStatusCommands(program);

@@ -5,10 +5,11 @@ import { QueueValidationError } from '../errors/queue-validation-error';
 import { ServiceUnavailableError } from '../errors/service-unavailable-error';
 import { createLogger } from '../logger';
 import type { AnalyticsQueue } from '../queue';
+import { LIST_STATES } from '../queue/states';
 import { DEFAULT_QUEUE_NAME } from '../queue/options';
 import { assertJobId, JOB_ID_RULE, JOB_NAMES, QUEUE_NAME_RULE, queueNameProblem, validateJob, type JobName } from '../queue/schemas';
-import { intOption } from './options';
-import { printJson } from './output';
+import { choiceOption, intOption } from './options';
+import { printJson, printTable } from './output';
 import { configFromEnv, UsageError } from './program';
 
 export interface QueueFlags {
@@ -31,7 +32,10 @@ export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue
   if (!redis.healthy) {
     throw new ServiceUnavailableError('Redis', `${config.redis.host}:${config.redis.port}`, REDIS_VARIABLES, redis.reason, config.connectTimeoutMs);
   }
-  const queue = new AnalyticsQueue({ config, queueName, logger: createLogger(config.logLevel, { service: 'analytics-cli' }) });
+  // A command prints its own result; the facade's info lines would only repeat it (as JSON when
+  // piped). Warnings always show; LOG_LEVEL=debug or trace shows everything.
+  const level = config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const queue = new AnalyticsQueue({ config, queueName, logger: createLogger(level, { service: 'analytics-cli' }, { format: config.logFormat }) });
   try {
     await queue.ready();
     return await fn(queue);
@@ -59,6 +63,12 @@ interface AddFlags extends QueueFlags {
   delay?: string;
   priority?: string;
   attempts?: string;
+  ifAbsent?: boolean;
+}
+
+interface ListFlags extends QueueFlags {
+  state?: string;
+  limit: string;
 }
 
 function parseData(text: string): unknown {
@@ -78,7 +88,8 @@ export function registerJobCommands(program: Command): void {
       .description(`validate and enqueue a job: ${JOB_NAMES.join(', ')}`)
       .argument('<name>', `job type: ${JOB_NAMES.join(', ')}`)
       .requiredOption('--data <json>', 'the payload, e.g. \'{"type":"revenue","tenantId":"org_123"}\'')
-      .option('--job-id <id>', `job id: ${JOB_ID_RULE} (default: a random UUID); adding an id that exists starts nothing new`)
+      .option('--job-id <id>', `job id: ${JOB_ID_RULE} (default: a random UUID); an id that exists is an error (exit 1): the queue keeps that job and its payload`)
+      .option('--if-absent', 'an id that exists is not an error: say so and exit 0 (nothing is added)')
       .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
       .option('--priority <n>', 'BullMQ priority, 1 (highest) to 2097152')
       .option('--attempts <n>', 'attempts of the job as a whole (default 3)')
@@ -101,15 +112,48 @@ export function registerJobCommands(program: Command): void {
     }
     const added = await withQueue(flags, async (queue) => {
       try {
-        const j = await queue.addJob(name as JobName, data as never, opts);
-        return { jobId: j.id!, name, queue: queue.name, data: j.data as unknown, opts: j.opts };
+        if (opts.jobId === undefined) {
+          const j = await queue.addJob(name as JobName, data as never, opts);
+          return { created: true, jobId: j.id!, name, queue: queue.name, state: await j.getState(), data: j.data as unknown, opts: j.opts };
+        }
+        // BullMQ would return the existing job as if it were new: tell the two apart.
+        const { job: j, created } = await queue.addJobOnce(name as JobName, data as never, opts.jobId, opts);
+        return { created, jobId: j.id!, name: j.name, queue: queue.name, state: await j.getState(), data: j.data as unknown, opts: j.opts };
       } catch (err) {
         if (err instanceof QueueValidationError) throw new UsageError(err.message);
         throw err;
       }
     });
+    if (!added.created) {
+      if (!flags.ifAbsent) process.exitCode = 1;
+      if (flags.json) printJson(added);
+      else {
+        console.log(`job ${added.jobId} already exists in queue ${added.queue}: nothing was added`);
+        console.log(`  name   ${added.name}\n  state  ${added.state}\n  data   ${JSON.stringify(added.data)}`);
+      }
+      if (!flags.ifAbsent) console.error(`error: job ${added.jobId} already exists in queue ${added.queue} (${added.state}); it keeps its payload (--if-absent makes this exit 0)`);
+      return;
+    }
     if (flags.json) printJson(added);
     else console.log(`added ${name} job ${added.jobId} to queue ${added.queue}`);
+  });
+
+  queueOption(
+    job
+      .command('list')
+      .description(`jobs in the queue, newest first within each state (${LIST_STATES.join(', ')})`)
+      .option('--state <state>', `only jobs in this state: ${LIST_STATES.join(', ')} (default: every state)`)
+      .option('--limit <n>', 'show at most this many', '100')
+      .option('--json', 'print the jobs as JSON'),
+  ).action(async (flags: ListFlags) => {
+    const state = flags.state === undefined ? undefined : choiceOption('--state', flags.state, LIST_STATES);
+    const limit = intOption('--limit', flags.limit, { min: 1, max: 100_000 });
+    const jobs = await withQueue(flags, (queue) => queue.listJobs({ ...(state ? { states: [state] } : {}), limit }));
+    if (flags.json) return printJson(jobs);
+    printTable(
+      jobs.map((j) => ({ job: j.jobId, name: j.name, state: j.state, attempts: j.attemptsMade, created: j.createdAt, finished: j.finishedAt, error: j.failedReason })),
+      ['job', 'name', 'state', 'attempts', 'created', 'finished', 'error'],
+    );
   });
 
   queueOption(

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config';
+import { DatabaseNotMigratedError } from '../errors/database-not-migrated-error';
+import { JobWaitTimeoutError } from '../errors/job-wait-timeout-error';
+import { NoBridgeError } from '../errors/no-bridge-error';
 import { redactText } from '../errors/redact';
 import { ServiceUnavailableError } from '../errors/service-unavailable-error';
 import { StartupCheckError } from '../errors/startup-check-error';
@@ -20,6 +24,12 @@ export function configFromEnv(): Config {
   }
 }
 
+/** The package's version, from package.json (two levels up from src/cli/ and from dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 /**
  * The root command. Subcommands copy these settings when they are created, so every one of them
  * throws instead of exiting and {@link runProgram} can map usage errors to exit code 2.
@@ -27,6 +37,7 @@ export function configFromEnv(): Config {
 export function createProgram(): Command {
   return new Command('analytics')
     .description('Pre-aggregated tenant analytics: BullMQ facade, Temporal workflows, Postgres aggregates')
+    .version(packageVersion(), '-V, --version', 'print the version (package.json) and exit')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions();
@@ -49,8 +60,21 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       process.stderr.write(`error: ${redactText(err.message)}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof ServiceUnavailableError || err instanceof StartupCheckError) {
+    if (err instanceof ServiceUnavailableError || err instanceof StartupCheckError || err instanceof DatabaseNotMigratedError || err instanceof NoBridgeError || err instanceof JobWaitTimeoutError) {
       process.stderr.write(`error: ${redactText(err.message)}\n`);
+      return 1;
+    }
+    // A table missing at run time (a migration not applied): the fix, not Prisma's or pg's stack.
+    const { missingTableOf } = await import('./migrated');
+    const missing = missingTableOf(err);
+    if (missing !== undefined) {
+      let url = 'DATABASE_URL';
+      try {
+        url = loadConfig(process.env).databaseUrl;
+      } catch {
+        // The configuration was read before anything ran; keep the variable's name.
+      }
+      process.stderr.write(`error: ${new DatabaseNotMigratedError(url, missing).message}\n`);
       return 1;
     }
     process.stderr.write(`error: ${redactText((err as Error).stack ?? String(err))}\n`);

@@ -1,11 +1,12 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { pgConfigOf } from '../db/client';
 import { SeedConflictError } from '../errors/seed-conflict-error';
 import { SEED_TIMEZONES, type GenerateOptions } from '../seed/generate';
 import { seedDatabase } from '../seed/seed';
+import { requireMigratedDatabase } from './migrated';
 import { dateOption, formatTable, intOption } from './options';
+import { startProgressBar } from './progress';
 import { configFromEnv, UsageError } from './program';
 
 /** Any count a Postgres schema can hold in reasonable time; ids widen past 999 (tenant-0001 …). */
@@ -50,13 +51,10 @@ export function registerSeedCommand(program: Command): void {
 
 export async function runSeed(options: GenerateOptions, { reset, json }: { reset: boolean; json: boolean }): Promise<void> {
   const config = configFromEnv();
+  await requireMigratedDatabase(config);
   const client = new pg.Client(pgConfigOf(config.databaseUrl));
   await client.connect();
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'seeding |{bar}| {value}/{total} tenants | {rows} rows | {duration_formatted}', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(options.tenants, 0, { rows: 0 });
+  const bar = startProgressBar('seeding |{bar}| {value}/{total} tenants | {rows} rows | {duration_formatted}', options.tenants, { rows: 0 });
   try {
     const result = await seedDatabase(client, options, {
       reset,

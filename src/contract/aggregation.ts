@@ -74,7 +74,7 @@ export interface TenantPage {
   tenants: number;
 }
 
-/** Input of `aggregationWorkflow`. Started with workflow id `aggregation/<jobId>`. */
+/** Input of `aggregationWorkflow`. Started with workflow id `aggregation/<jobId>` (`aggregation/<queue>:<jobId>` off the default queue). */
 export interface AggregationWorkflowInput {
   job: AggregationJobData;
   /** The BullMQ job id (or another business key) this run belongs to; kept in the memo. */
@@ -183,9 +183,23 @@ export interface AggregationProgress {
   currentPeriod: string | null;
 }
 
-/** Workflow id for a job: deterministic, so a duplicate start attaches instead of starting a second run. */
-export function aggregationWorkflowId(jobId: string): string {
-  return `aggregation/${jobId}`;
+/** The BullMQ queue whose jobs keep the plain workflow ids (`aggregation/<jobId>`). */
+export const DEFAULT_QUEUE_NAME = 'analytics';
+
+/**
+ * Workflow id of a job of kind `kind` (`aggregation`, `export`, `scheduled-report`): deterministic,
+ * so a duplicate start attaches instead of starting a second run. `<kind>/<jobId>` for the default
+ * queue, `<kind>/<queueName>:<jobId>` for any other, so two queues in one namespace never share a
+ * workflow. Job ids and queue names contain neither ':' nor '/', so no queue's id equals another's,
+ * and no job's id equals another job's chunk child (`<workflowId>/chunk-<n>`).
+ */
+export function jobWorkflowId(kind: string, jobId: string, queueName: string): string {
+  return queueName === DEFAULT_QUEUE_NAME ? `${kind}/${jobId}` : `${kind}/${queueName}:${jobId}`;
+}
+
+/** Workflow id of an aggregation job (see {@link jobWorkflowId}). */
+export function aggregationWorkflowId(jobId: string, queueName: string): string {
+  return jobWorkflowId('aggregation', jobId, queueName);
 }
 
 /** What the aggregation service reports for one (tenant, type) over a range. */

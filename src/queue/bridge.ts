@@ -79,9 +79,9 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
       throw err;
     }
     const name = job.name as JobName;
-    const workflowId = workflowIdFor(name, jobId);
+    const workflowId = workflowIdFor(name, jobId, deps.queueName);
     const requestedAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
-    const handle = await startJobWorkflow(client, { name, payload, jobId, requestedAt, taskQueue: deps.taskQueue, aggregationRunOptions: options.aggregationRunOptions });
+    const handle = await startJobWorkflow(client, { name, payload, jobId, queueName: deps.queueName, requestedAt, taskQueue: deps.taskQueue, aggregationRunOptions: options.aggregationRunOptions });
     const { runId } = await handle.describe();
     await job.log(`following workflow ${workflowId} (run ${runId}), attempt ${job.attemptsMade + 1}`);
     return follow(job, token, handle, workflowId, signal);

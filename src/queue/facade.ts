@@ -7,11 +7,14 @@ import { createLogger, type Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { createBridgeWorker, type BridgeWorker } from './bridge';
 import { DeadLetterQueue, deadLetterJobId, type DeadLetterEntry, type RetryOutcome } from './dead-letter';
-import { probePostgres, probeRedis, probeTemporal, reasonOf, REDIS_VARIABLES, TEMPORAL_VARIABLES, withTimeout, type HealthReport } from './health';
+import { countTaskQueuePollers, probePostgres, probeRedis, probeTemporal, reasonOf, REDIS_VARIABLES, TEMPORAL_VARIABLES, withTimeout, workerProblems, type HealthReport } from './health';
 import { workflowIdFor } from './job-types';
 import { getQueueMetrics, type QueueMetrics } from './metrics';
 import { redisOptionsOf, resolveQueueOptions, type BridgeOptions, type QueueOptions, type QueueOptionsInput } from './options';
 import { assertJobId, isJobName, validateJob, type JobData, type JobName } from './schemas';
+import { CLEAN_STATES, LIST_STATES, type CleanState, type ListState } from './states';
+
+export { CLEAN_STATES, LIST_STATES, type CleanState, type ListState };
 
 /** A job for {@link AnalyticsQueue.addBulk}. */
 export interface BulkJob<N extends JobName = JobName> {
@@ -25,6 +28,33 @@ export interface CleanResult {
   completed: string[];
   /** Ids of the failed jobs removed. */
   failed: string[];
+  /** Ids of the waiting (and prioritized) jobs removed, when asked for. */
+  waiting?: string[];
+  /** Ids of the delayed jobs removed, when asked for. */
+  delayed?: string[];
+  /** Ids of the paused jobs removed, when asked for. */
+  paused?: string[];
+}
+
+export interface CleanOptions {
+  /** @defaultValue ['completed', 'failed'] */
+  states?: readonly CleanState[];
+  /** At most this many jobs per state; 0 for all of them. @defaultValue 0 */
+  limit?: number;
+}
+
+/** One job as `listJobs` returns it. */
+export interface JobSummary {
+  jobId: string;
+  name: string;
+  state: ListState;
+  data: unknown;
+  attemptsMade: number;
+  /** ISO instants; null when it has not happened. */
+  createdAt: string;
+  processedAt: string | null;
+  finishedAt: string | null;
+  failedReason: string | null;
 }
 
 export interface CancelResult {
@@ -178,23 +208,98 @@ export class AnalyticsQueue {
       probeTemporal(temporal, healthTimeoutMs),
       probePostgres(databaseUrl, healthTimeoutMs),
     ]);
-    let metrics: QueueMetrics | null = null;
-    if (r.healthy) {
-      metrics = await withTimeout('queue metrics', healthTimeoutMs, () => this.getQueueMetrics()).catch(() => null);
-    }
-    return { healthy: r.healthy && t.healthy && p.healthy, checkedAt: new Date().toISOString(), metrics, redis: r, temporal: t, postgres: p };
+    const [metrics, bridges, pollers] = await Promise.all([
+      r.healthy ? withTimeout('queue metrics', healthTimeoutMs, () => this.getQueueMetrics()).catch(() => null) : null,
+      r.healthy ? withTimeout('queue workers', healthTimeoutMs, () => this.bridgeCount()).catch(() => null) : null,
+      t.healthy ? countTaskQueuePollers(temporal, temporal.taskQueue, healthTimeoutMs).catch(() => null) : null,
+    ]);
+    const workers = { taskQueue: temporal.taskQueue, pollers, bridges };
+    return {
+      healthy: r.healthy && t.healthy && p.healthy,
+      checkedAt: new Date().toISOString(),
+      metrics,
+      redis: r,
+      temporal: t,
+      postgres: p,
+      workers,
+      problems: workerProblems(workers, this.options.queueName, metrics?.waiting ?? null),
+    };
   }
 
   /**
-   * Removes completed and failed jobs that finished more than `graceMs` ago. Waiting, active,
-   * delayed and paused jobs, younger finished jobs and the dead-letter queue are left alone.
+   * Removes completed and failed jobs that finished more than `graceMs` ago (or, with
+   * `options.states`, waiting, delayed or paused jobs created that long ago). Active jobs,
+   * younger jobs and the dead-letter queue are left alone.
    */
-  async cleanQueue(graceMs: number): Promise<CleanResult> {
+  async cleanQueue(graceMs: number, options: CleanOptions = {}): Promise<CleanResult> {
     if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`cleanQueue: graceMs must be a non-negative number, got ${graceMs}`);
-    const completed = await this.queue.clean(graceMs, 0, 'completed');
-    const failed = await this.queue.clean(graceMs, 0, 'failed');
-    this.logger.info({ graceMs, completed: completed.length, failed: failed.length }, 'queue cleaned');
-    return { completed, failed };
+    const limit = options.limit ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`cleanQueue: limit must be a whole number >= 0, got ${limit}`);
+    const states = options.states ?? ['completed', 'failed'];
+    const result: CleanResult = { completed: [], failed: [] };
+    for (const state of CLEAN_STATES.filter((s) => states.includes(s))) {
+      // BullMQ keeps prioritized jobs apart from `wait`; both are what "waiting" means here.
+      const removed =
+        state === 'waiting'
+          ? [...(await this.queue.clean(graceMs, limit, 'wait')), ...(await this.queue.clean(graceMs, limit, 'prioritized'))].slice(0, limit || undefined)
+          : await this.queue.clean(graceMs, limit, state);
+      result[state] = removed;
+    }
+    this.logger.info({ graceMs, ...Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.length])) }, 'queue cleaned');
+    return result;
+  }
+
+  /**
+   * Jobs in the given states (default: all of them, in the order of {@link LIST_STATES}), newest
+   * first within a state, at most `limit` in all.
+   */
+  async listJobs(options: { states?: readonly ListState[]; limit?: number } = {}): Promise<JobSummary[]> {
+    const limit = options.limit ?? 100;
+    const states = options.states ?? LIST_STATES;
+    const paused = await this.queue.isPaused();
+    const out: JobSummary[] = [];
+    for (const state of LIST_STATES.filter((s) => states.includes(s))) {
+      if (out.length >= limit) break;
+      // The BullMQ types behind each state, as getQueueMetrics() counts them.
+      const types: JobType[] =
+        state === 'waiting' ? (paused ? ['wait'] : ['wait', 'prioritized']) : state === 'paused' ? (paused ? ['paused', 'prioritized'] : ['paused']) : [state];
+      const jobs = await this.queue.getJobs(types, 0, limit - out.length - 1);
+      for (const j of jobs.slice(0, limit - out.length)) {
+        out.push({
+          jobId: j.id!,
+          name: j.name,
+          state,
+          data: j.data as unknown,
+          attemptsMade: j.attemptsMade,
+          createdAt: new Date(j.timestamp).toISOString(),
+          processedAt: j.processedOn ? new Date(j.processedOn).toISOString() : null,
+          finishedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
+          failedReason: j.failedReason || null,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Pauses the queue: bridges take no new jobs (active ones go on); waiting jobs count as paused. */
+  async pause(): Promise<void> {
+    await this.queue.pause();
+    this.logger.info('queue paused');
+  }
+
+  /** Resumes a paused queue. */
+  async resume(): Promise<void> {
+    await this.queue.resume();
+    this.logger.info('queue resumed');
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.queue.isPaused();
+  }
+
+  /** Bridge workers connected to this queue now (Redis' CLIENT LIST, as BullMQ's getWorkers() reads it). */
+  async bridgeCount(): Promise<number> {
+    return (await this.queue.getWorkers()).length;
   }
 
   /**
@@ -217,7 +322,7 @@ export class AnalyticsQueue {
     let workflowCancelled = false;
     if (job && isJobName(job.name) && state !== 'completed' && state !== 'failed') {
       const client = await this.temporalClient();
-      const handle = client.workflow.getHandle(workflowIdFor(job.name, jobId));
+      const handle = client.workflow.getHandle(workflowIdFor(job.name, jobId, this.options.queueName));
       try {
         if ((await handle.describe()).status.name === 'RUNNING') {
           await handle.cancel();

@@ -1,4 +1,5 @@
 import { Connection } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { connectionStringOf, schemaOf } from '../db/client';
@@ -23,6 +24,35 @@ export interface HealthReport {
   redis: ComponentHealth;
   temporal: ComponentHealth;
   postgres: ComponentHealth;
+  /** Who runs the jobs: Temporal workers polling the task queue, bridges on the BullMQ queue. */
+  workers: WorkersHealth;
+  /**
+   * What stops jobs from running although every service answers: "no worker polling the task
+   * queue …", "… waiting jobs but no bridge …". Empty when nothing is wrong (or a service is down).
+   */
+  problems: string[];
+}
+
+export interface WorkersHealth {
+  taskQueue: string;
+  /** Workers that polled the task queue for workflow tasks in the last {@link POLLER_RECENT_MS}; null when Temporal did not answer. */
+  pollers: number | null;
+  /** Bridge workers connected to the BullMQ queue; null when Redis did not answer. */
+  bridges: number | null;
+}
+
+/**
+ * A poller counts as live when it polled this recently: Temporal lists pollers for minutes after
+ * they stop, and a live worker's long poll is renewed at least every ~70 s.
+ */
+export const POLLER_RECENT_MS = 120_000;
+
+/** The {@link HealthReport.problems} these counts show. */
+export function workerProblems(w: WorkersHealth, queueName: string, waitingJobs: number | null): string[] {
+  const problems: string[] = [];
+  if (w.pollers === 0) problems.push(`no worker polling the task queue ${w.taskQueue}: start \`analytics workers\``);
+  if (w.bridges === 0 && (waitingJobs ?? 0) > 0) problems.push(`${waitingJobs} waiting job(s) but no bridge on queue ${queueName}: start \`analytics workers\``);
+  return problems;
 }
 
 /** The variables that set where each service is (and its credentials), for messages. */
@@ -137,4 +167,23 @@ export function probePostgres(databaseUrl: string, timeoutMs: number, { requireS
       await client.end().catch(() => {});
     }
   });
+}
+
+/** Workers polling `taskQueue` for workflow tasks within the last {@link POLLER_RECENT_MS} (describeTaskQueue). */
+export async function countTaskQueuePollers(temporal: TemporalConnection, taskQueue: string, timeoutMs: number): Promise<number> {
+  const options = temporalConnectionOptions(temporal, { connectTimeoutMs: timeoutMs }).client;
+  let connection: Connection | undefined;
+  try {
+    return await withTimeout(`Temporal at ${temporal.address}`, timeoutMs, async () => {
+      connection = await Connection.connect(options);
+      const { pollers } = await connection.withDeadline(Date.now() + timeoutMs, () =>
+        // TASK_QUEUE_KIND_NORMAL (1), TASK_QUEUE_TYPE_WORKFLOW (1).
+        connection!.workflowService.describeTaskQueue({ namespace: temporal.namespace, taskQueue: { name: taskQueue, kind: 1 }, taskQueueType: 1 }),
+      );
+      const now = Date.now();
+      return (pollers ?? []).filter((p) => now - (optionalTsToMs(p.lastAccessTime) ?? 0) <= POLLER_RECENT_MS).length;
+    });
+  } finally {
+    await connection?.close().catch(() => {});
+  }
 }

@@ -2,7 +2,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import { loadConfig } from '../config';
 import { QueueNotInitializedError } from '../errors/queue-not-initialized-error';
 import type { BridgeWorker } from './bridge';
-import { AnalyticsQueue, type BulkJob, type CancelResult, type CleanResult } from './facade';
+import { AnalyticsQueue, type BulkJob, type CancelResult, type CleanOptions, type CleanResult } from './facade';
 import type { HealthReport } from './health';
 import type { QueueMetrics } from './metrics';
 import type { BridgeOptions, QueueOptionsInput } from './options';
@@ -12,10 +12,10 @@ import type { JobData, JobName } from './schemas';
 // over one process-wide queue. Code that needs several queues (tests, tools) uses
 // `createQueue()` / `AnalyticsQueue` directly.
 
-export { AnalyticsQueue, createQueue, type BulkJob, type CancelResult, type CleanResult } from './facade';
+export { AnalyticsQueue, CLEAN_STATES, createQueue, LIST_STATES, type BulkJob, type CancelResult, type CleanOptions, type CleanResult, type CleanState, type JobSummary, type ListState } from './facade';
 export type { BridgeWorker } from './bridge';
 export type { DeadLetterEntry, RetryOutcome } from './dead-letter';
-export type { ComponentHealth, HealthReport } from './health';
+export type { ComponentHealth, HealthReport, WorkersHealth } from './health';
 export type { QueueMetrics } from './metrics';
 export { BRIDGE_DEFAULTS, DEFAULT_QUEUE_NAME, JOB_DEFAULTS, QUEUE_DEFAULTS, type BridgeOptions, type JobDefaults, type QueueOptions, type QueueOptionsInput } from './options';
 export { JOB_NAMES, validateJob, type JobData, type JobName, type JobPayloads } from './schemas';
@@ -64,8 +64,8 @@ export async function healthCheck(): Promise<HealthReport> {
   return instance('healthCheck').healthCheck();
 }
 
-export async function cleanQueue(graceMs: number): Promise<CleanResult> {
-  return instance('cleanQueue').cleanQueue(graceMs);
+export async function cleanQueue(graceMs: number, options?: CleanOptions): Promise<CleanResult> {
+  return instance('cleanQueue').cleanQueue(graceMs, options);
 }
 
 export async function cancelJob(jobId: string): Promise<CancelResult> {

@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { startAggregationWorkflow } from '../temporal/start-aggregation';
 import type { ExportWorkflowInput } from '../workflows/export';
 import type { ScheduledReportWorkflowInput } from '../workflows/report';
-import { aggregationWorkflowId, type AggregationRunOptions } from '../workflows/types';
+import { jobWorkflowId } from '../contract/aggregation';
+import type { AggregationRunOptions } from '../workflows/types';
 import type { JobName, JobPayloads } from './schemas';
 
 // Job type -> workflow. Workflow ids derive from the job id, so the same job (a duplicate add, a
@@ -14,15 +15,21 @@ export const WORKFLOW_TYPES: Record<JobName, string> = {
   'scheduled-report': 'scheduledReportWorkflow',
 };
 
-/** `aggregation/<jobId>`, `export/<jobId>`, `scheduled-report/<jobId>`. */
-export function workflowIdFor(name: JobName, jobId: string): string {
-  return name === 'aggregation' ? aggregationWorkflowId(jobId) : `${name}/${jobId}`;
+/**
+ * `aggregation/<jobId>`, `export/<jobId>`, `scheduled-report/<jobId>` for jobs of the default queue
+ * (`analytics`); `aggregation/<queueName>:<jobId>` (and so on) for any other queue, so two queues in
+ * one namespace never share a workflow. ':' and '/' are in neither job ids nor queue names.
+ */
+export function workflowIdFor(name: JobName, jobId: string, queueName: string): string {
+  return jobWorkflowId(name, jobId, queueName);
 }
 
 export interface JobWorkflowStart<N extends JobName = JobName> {
   name: N;
   payload: JobPayloads[N];
   jobId: string;
+  /** BullMQ queue of the job: part of the workflow id (see {@link workflowIdFor}). */
+  queueName: string;
   /** ISO instant the job asked to run (enqueue time plus its delay); defaults are computed from it. */
   requestedAt: string;
   taskQueue: string;
@@ -40,9 +47,9 @@ export async function startJobWorkflow(client: Client, start: JobWorkflowStart):
   if (start.name === 'aggregation') {
     const job = start.payload as JobPayloads['aggregation'];
     const options = start.aggregationRunOptions;
-    return startAggregationWorkflow(client, { job, jobId: start.jobId, requestedAt: start.requestedAt, ...(options ? { options } : {}) }, { taskQueue: start.taskQueue });
+    return startAggregationWorkflow(client, { job, jobId: start.jobId, requestedAt: start.requestedAt, ...(options ? { options } : {}) }, { taskQueue: start.taskQueue, queueName: start.queueName });
   }
-  const workflowId = workflowIdFor(start.name, start.jobId);
+  const workflowId = workflowIdFor(start.name, start.jobId, start.queueName);
   const input: ExportWorkflowInput | ScheduledReportWorkflowInput =
     start.name === 'export'
       ? { job: start.payload as JobPayloads['export'], jobId: start.jobId, requestedAt: start.requestedAt }

@@ -1,5 +1,6 @@
 import type { BackoffOptions, KeepJobs } from 'bullmq';
 import { readPem, type Config, type TemporalTls } from '../config';
+import { DEFAULT_QUEUE_NAME } from '../contract/aggregation';
 import { queueNameProblem } from './schemas';
 import type { Logger } from '../logger';
 import type { AggregationRunOptions } from '../workflows/types';
@@ -121,7 +122,7 @@ export type QueueOptionsInput = Partial<Omit<QueueOptions, 'jobDefaults' | 'brid
   bridge?: Partial<BridgeOptions>;
 };
 
-export const DEFAULT_QUEUE_NAME = 'analytics';
+export { DEFAULT_QUEUE_NAME };
 
 const HOUR_SECONDS = 60 * 60;
 

@@ -2,15 +2,20 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleW
 import type { aggregationWorkflow } from '../workflows/aggregation';
 import { describeJob } from '../workflows/describe';
 import { jobSearchAttributes } from '../workflows/search-attributes';
-import { aggregationWorkflowId, type AggregationWorkflowInput } from '../workflows/types';
+import { DEFAULT_QUEUE_NAME, aggregationWorkflowId, type AggregationWorkflowInput } from '../contract/aggregation';
 
 export interface StartAggregationOptions {
   taskQueue: string;
+  /**
+   * BullMQ queue the job came from; part of the workflow id off the default queue.
+   * @defaultValue `'analytics'` (workflows started without a queue keep `aggregation/<jobId>`)
+   */
+  queueName?: string;
 }
 
 /**
  * Starts `aggregationWorkflow` for a job, or attaches to the run that already has its id
- * (`aggregation/<jobId>`): a running one (conflict policy USE_EXISTING: no second run, the same
+ * (`aggregation/<jobId>`, or `aggregation/<queue>:<jobId>` off the default queue): a running one (conflict policy USE_EXISTING: no second run, the same
  * run id) or a completed one (reuse policy ALLOW_DUPLICATE_FAILED_ONLY: its result). A failed,
  * cancelled or terminated run is replaced by a new one, which skips the chunks the cancelled run
  * recorded as done. Sets the memo (`jobId`), the search attributes and the one-line summary the
@@ -21,7 +26,7 @@ export async function startAggregationWorkflow(
   input: AggregationWorkflowInput,
   options: StartAggregationOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof aggregationWorkflow>> {
-  const workflowId = aggregationWorkflowId(input.jobId);
+  const workflowId = aggregationWorkflowId(input.jobId, options.queueName ?? DEFAULT_QUEUE_NAME);
   try {
     return await client.workflow.start<typeof aggregationWorkflow>('aggregationWorkflow', {
       taskQueue: options.taskQueue,

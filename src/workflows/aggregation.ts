@@ -80,7 +80,8 @@ export async function aggregationWorkflow(input: AggregationWorkflowInput): Prom
   });
   showDetails();
 
-  const window = Math.max(1, options.maxConcurrentChildren);
+  // No wider than the pages the job has: a job of one page gets every in-flight slot.
+  const window = Math.max(1, Math.min(options.maxConcurrentChildren, Math.ceil(state.tenantCount / Math.max(1, options.tenantsPerChild))));
   const childOptions: ResolvedRunOptions = { ...options, maxConcurrentActivities: Math.max(1, Math.floor(options.maxConcurrentActivities / window)) };
   const pages: TenantPage[] = [];
   const mustContinueAsNew = () => workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested;
