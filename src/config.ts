@@ -69,6 +69,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Jobs one bridge worker follows at once. @defaultValue 5 */
   bridgeConcurrency: number;
+  /** Bridge slots only jobs that are not backfills may take, so the schedules' jobs never wait behind backfills. @defaultValue 2 */
+  bridgeReservedSlots: number;
   /** Jobs the bridges start per second, all together. @defaultValue 10 */
   bridgeRateLimit: number;
   /** Aggregation calls one job's workflow keeps in flight. @defaultValue 20 */
@@ -111,6 +113,7 @@ export const CONFIG_DEFAULTS = {
   REPORT_DIR: `${PROJECT_ROOT}.local/reports`,
   SHUTDOWN_GRACE_MS: '30000',
   BRIDGE_CONCURRENCY: '5',
+  BRIDGE_RESERVED_SLOTS: '2',
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
   CONNECT_TIMEOUT_MS: '5000',
@@ -191,6 +194,7 @@ const fields = {
   REPORT_DIR: z.string().min(1),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
   BRIDGE_CONCURRENCY: z.coerce.number().int().min(1).max(1000),
+  BRIDGE_RESERVED_SLOTS: z.coerce.number().int().min(0).max(1000),
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
   AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000),
@@ -281,6 +285,7 @@ export function loadConfig(
     reportDir: r.REPORT_DIR,
     shutdownGraceMs: r.SHUTDOWN_GRACE_MS,
     bridgeConcurrency: r.BRIDGE_CONCURRENCY,
+    bridgeReservedSlots: r.BRIDGE_RESERVED_SLOTS,
     bridgeRateLimit: r.BRIDGE_RATE_LIMIT,
     aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
   };

@@ -8,6 +8,7 @@ import type { Logger } from './logger';
 import { AnalyticsQueue, createEnqueue, type BridgeOptions, type BridgeWorker, type HealthReport } from './queue';
 import { createScheduler } from './scheduler/scheduler';
 import { temporalConnectionOptions } from './temporal/connection';
+import { bulkTaskQueueOf } from './queue/job-class';
 import { createTemporalWorker } from './temporal/worker';
 
 export interface WorkerProcess {
@@ -52,9 +53,10 @@ export const FORCED_EXIT_CODE = 143;
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const runJobs = options.jobs ?? true;
   const runCron = options.cron ?? true;
-  // One connection per tenant activity the worker runs at once, and a few for planning and the health check.
+  // Tenant activities each of the two job workers (jobs, backfills) runs at once; one Postgres
+  // connection per slot, and a few for planning and the health check.
   const activitySlots = config.aggregationMaxInFlight;
-  const db = createDb(config.databaseUrl, { max: activitySlots + 4 });
+  const db = createDb(config.databaseUrl, { max: 2 * activitySlots + 4 });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal).native);
   const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
@@ -80,16 +82,21 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   try {
     await queue.ready();
     if (runJobs) {
-      start(
-        await createTemporalWorker({
-          connection,
-          namespace: config.temporal.namespace,
-          taskQueue: config.temporal.taskQueue,
-          activities: createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir }),
-          maxConcurrentLocalActivityExecutions: activitySlots,
-          activityInterceptors: options.activityInterceptors,
-        }),
-      );
+      const activities = createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir });
+      // Backfills run on a task queue of their own with their own slots (src/queue/job-class.ts),
+      // so the schedules' jobs never queue behind their workflow tasks and tenant activities.
+      for (const taskQueue of [config.temporal.taskQueue, bulkTaskQueueOf(config.temporal.taskQueue)]) {
+        start(
+          await createTemporalWorker({
+            connection,
+            namespace: config.temporal.namespace,
+            taskQueue,
+            activities,
+            maxConcurrentLocalActivityExecutions: activitySlots,
+            activityInterceptors: options.activityInterceptors,
+          }),
+        );
+      }
     }
     if (runCron) {
       // The trigger workflows have their own task queue, so `--cron-only` serves them alone.
@@ -112,6 +119,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     if (runJobs && options.bridge !== false) {
       bridge = await queue.createWorker({
         concurrency: config.bridgeConcurrency,
+        reservedSlots: config.bridgeReservedSlots,
         limiter: { max: config.bridgeRateLimit, durationMs: 1_000 },
         aggregationRunOptions: { maxConcurrentActivities: config.aggregationMaxInFlight },
         ...options.bridge,

@@ -123,7 +123,7 @@ describe('analytics workers', () => {
     try {
       const w = await startWorkers({ ...env, BRIDGE_CONCURRENCY: '3', BRIDGE_RATE_LIMIT: '7' }, ['--no-cron', '--shutdown-grace-ms', '60000']);
       expect(w.stdout()).toContain('analytics-workers');
-      expect(w.stdout()).toContain('bridge concurrency 3, 7 jobs/s; 20 aggregation calls in flight per job; shutdown grace 60000 ms');
+      expect(w.stdout()).toContain('bridge concurrency 3 (+2 reserved for non-backfills), 7 jobs/s; 20 aggregation calls in flight per job; shutdown grace 60000 ms');
       expect(w.stdout()).toContain(`queue "${env.QUEUE_NAME}" -> task queue ${env.TEMPORAL_TASK_QUEUE}`);
       const blocked = await addBlockedJob(env);
       queue = blocked.queue;

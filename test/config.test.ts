@@ -17,7 +17,7 @@ describe('loadConfig', () => {
     expect(c.tz).toBe('UTC');
     expect(c.queueName).toBe('analytics');
     expect(c.shutdownGraceMs).toBe(30_000);
-    expect([c.bridgeConcurrency, c.bridgeRateLimit, c.aggregationMaxInFlight]).toEqual([5, 10, 20]);
+    expect([c.bridgeConcurrency, c.bridgeReservedSlots, c.bridgeRateLimit, c.aggregationMaxInFlight]).toEqual([5, 2, 10, 20]);
     expect(c.connectTimeoutMs).toBe(5_000);
     expect(c.exportDir).toMatch(/\/\.local\/exports$/);
     expect(c.reportDir).toMatch(/\/\.local\/reports$/);
@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     ['QUEUE_NAME', 'a:b'],
     ['SHUTDOWN_GRACE_MS', '-5'],
     ['BRIDGE_CONCURRENCY', '0'],
+    ['BRIDGE_RESERVED_SLOTS', '-1'],
     ['BRIDGE_RATE_LIMIT', 'fast'],
     ['AGGREGATION_MAX_IN_FLIGHT', '2.5'],
     ['CONNECT_TIMEOUT_MS', '50'],

@@ -173,12 +173,12 @@ describe('bridge worker: each job runs as its Temporal workflow', () => {
     }
   });
 
-  it('runs 5 jobs at a time and starts at most 10 a second by default, both configurable', async () => {
-    expect(bridge.worker.concurrency).toBe(5);
+  it('runs 5 jobs at a time (and 2 more that are not backfills) and starts at most 10 a second by default, all configurable', async () => {
+    expect(bridge.worker.concurrency).toBe(5 + 2);
     expect(bridge.worker.opts.limiter).toEqual({ max: 10, duration: 1000 });
-    const tuned = await queue.createWorker({ concurrency: 2, limiter: { max: 3, durationMs: 500 } });
+    const tuned = await queue.createWorker({ concurrency: 2, reservedSlots: 1, limiter: { max: 3, durationMs: 500 } });
     try {
-      expect(tuned.worker.concurrency).toBe(2);
+      expect(tuned.worker.concurrency).toBe(2 + 1);
       expect(tuned.worker.opts.limiter).toEqual({ max: 3, duration: 500 });
     } finally {
       await tuned.close();

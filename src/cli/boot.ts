@@ -24,6 +24,23 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
     logger: temporalLoggerOf(logger, level),
     telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
   });
+  let checked: Record<'redis' | 'temporal' | 'postgres', ComponentHealth>;
+  let proc: WorkerProcess;
+  try {
+    checked = await startupCheck(config);
+    proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
+  } catch (err) {
+    // The forwarded core logs keep the runtime (and the process) alive until it shuts down; with
+    // no worker yet, nothing else would shut it down.
+    await Runtime.instance().shutdown().catch(() => {});
+    throw err;
+  }
+  printBanner(config, options, checked);
+  return { proc, logger };
+}
+
+/** Redis, Temporal and Postgres answer, and the database is migrated; else one message saying what to do. */
+async function startupCheck(config: Config): Promise<Record<'redis' | 'temporal' | 'postgres', ComponentHealth>> {
   const timeoutMs = config.connectTimeoutMs;
   const [redis, temporal, postgres] = await Promise.all([
     probeRedis(config.redis, timeoutMs),
@@ -47,9 +64,7 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
   }
   // A database without the tables would fail later, deep in Prisma: name the fix now.
   await assertMigrated(config.databaseUrl, timeoutMs);
-  const proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
-  printBanner(config, options, { redis, temporal, postgres });
-  return { proc, logger };
+  return { redis, temporal, postgres };
 }
 
 function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, health: Record<string, ComponentHealth>): void {
@@ -68,7 +83,7 @@ function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, 
   if (options.jobs) {
     lines.push(
       `  Jobs         queue "${config.queueName}" -> task queue ${config.temporal.taskQueue}`,
-      `               bridge concurrency ${config.bridgeConcurrency}, ${config.bridgeRateLimit} jobs/s; ${config.aggregationMaxInFlight} aggregation calls in flight per job; shutdown grace ${config.shutdownGraceMs} ms`,
+      `               bridge concurrency ${config.bridgeConcurrency} (+${config.bridgeReservedSlots} reserved for non-backfills), ${config.bridgeRateLimit} jobs/s; ${config.aggregationMaxInFlight} aggregation calls in flight per job; shutdown grace ${config.shutdownGraceMs} ms`,
     );
   } else {
     lines.push('  Jobs         not run here (--cron-only)');

@@ -9,7 +9,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { JobCancelledError } from '../errors/job-cancelled-error';
 import { QueueValidationError } from '../errors/queue-validation-error';
@@ -17,9 +17,10 @@ import { WorkflowJobError } from '../errors/workflow-job-error';
 import type { Logger } from '../logger';
 import type { AggregationProgress } from '../workflows/types';
 import type { DeadLetterQueue } from './dead-letter';
+import { bulkTaskQueueOf, isBulkJob } from './job-class';
 import { startJobWorkflow, workflowIdFor } from './job-types';
 import type { BridgeOptions } from './options';
-import { validateJob, type JobName } from './schemas';
+import { validateJob, type JobName, type JobPayloads } from './schemas';
 
 // The bridge: a BullMQ Worker whose processor starts (or re-attaches to) the job's Temporal
 // workflow and follows it to the end, mirroring its progress into the job. The workflow does the
@@ -67,6 +68,8 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
   const { client, options, logger } = deps;
   const closing = new AbortController();
+  /** Backfills this bridge is following now (at most `options.concurrency`). */
+  let bulkActive = 0;
 
   async function processJob(job: Job, token: string | undefined, signal?: AbortSignal): Promise<unknown> {
     const jobId = job.id!;
@@ -79,9 +82,25 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
       throw err;
     }
     const name = job.name as JobName;
+    const bulk = isBulkJob(name, payload);
+    if (bulk && bulkActive >= options.concurrency) {
+      // Every backfill slot is taken: give this one back for a moment, so the slots reserved for
+      // other jobs stay free for them (the schedules' jobs must not wait behind backfills).
+      await job.moveToDelayed(Date.now() + options.bulkRecheckMs, token);
+      throw new DelayedError();
+    }
+    if (bulk) bulkActive += 1;
+    try {
+      return await run(job, token, name, payload, jobId, bulk, signal);
+    } finally {
+      if (bulk) bulkActive -= 1;
+    }
+  }
+
+  async function run(job: Job, token: string | undefined, name: JobName, payload: JobPayloads[JobName], jobId: string, bulk: boolean, signal?: AbortSignal): Promise<unknown> {
     const workflowId = workflowIdFor(name, jobId, deps.queueName);
     const requestedAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
-    const handle = await startJobWorkflow(client, { name, payload, jobId, queueName: deps.queueName, requestedAt, taskQueue: deps.taskQueue, aggregationRunOptions: options.aggregationRunOptions });
+    const handle = await startJobWorkflow(client, { name, payload, jobId, queueName: deps.queueName, requestedAt, taskQueue: bulk ? bulkTaskQueueOf(deps.taskQueue) : deps.taskQueue, aggregationRunOptions: options.aggregationRunOptions });
     const { runId } = await handle.describe();
     await job.log(`following workflow ${workflowId} (run ${runId}), attempt ${job.attemptsMade + 1}`);
     return follow(job, token, handle, workflowId, signal);
@@ -174,7 +193,7 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
   const worker = new Worker(deps.queueName, processJob, {
     connection: deps.connection,
     prefix: deps.prefix,
-    concurrency: options.concurrency,
+    concurrency: options.concurrency + options.reservedSlots,
     limiter: { max: options.limiter.max, duration: options.limiter.durationMs },
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,

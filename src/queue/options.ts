@@ -66,8 +66,20 @@ export interface JobDefaults {
 
 /** The bridge worker: the BullMQ Worker that turns jobs into Temporal workflows. */
 export interface BridgeOptions {
-  /** Jobs (hence workflows) one bridge worker follows at once. @defaultValue 5 */
+  /**
+   * Jobs (hence workflows) one bridge worker follows at once, backfills included; at most this
+   * many backfills at once (a backfill beyond it waits, delayed by `bulkRecheckMs`, for a
+   * backfill to end). @defaultValue 5
+   */
   concurrency: number;
+  /**
+   * Further slots only jobs that are not backfills may take (the schedules' jobs, one-period
+   * jobs, exports, reports), so they start at once while backfills hold every other slot.
+   * @defaultValue 2
+   */
+  reservedSlots: number;
+  /** How long a backfill that found every backfill slot taken waits before it is tried again. @defaultValue 1000 */
+  bulkRecheckMs: number;
   /** Rate limit on jobs started, per `durationMs`, across all bridge workers of the queue. @defaultValue `{ max: 10, durationMs: 1000 }` */
   limiter: { max: number; durationMs: number };
   /** How often a running workflow's `progress` query is mirrored into the job. @defaultValue 1000 */
@@ -136,6 +148,8 @@ export const JOB_DEFAULTS: JobDefaults = {
 
 export const BRIDGE_DEFAULTS: BridgeOptions = {
   concurrency: 5,
+  reservedSlots: 2,
+  bulkRecheckMs: 1_000,
   limiter: { max: 10, durationMs: 1_000 },
   progressPollMs: 1_000,
   lockDurationMs: 30_000,

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/config';
 import { PROJECT_ROOT } from '../../../src/paths';
 import { AnalyticsQueue, workflowIdFor } from '../../../src/queue';
 import { uniqueSuffix } from '../../helpers/config';
-import { BACKFILL, checkStaleWrites, compareWithClean, prepareFaultData, TENANTS, type Comparison, type FaultData, type StaleCheck } from './data';
+import { BACKFILL, checkStaleWrites, runAnalytics, compareWithClean, prepareFaultData, TENANTS, type Comparison, type FaultData, type StaleCheck } from './data';
 import { alive, startFaultStack, until, type FaultStack } from './stack';
 import { startWorkers, type WorkersProcess } from './workers';
 
@@ -16,11 +16,12 @@ export const FIGURES_FILE = join(PROJECT_ROOT, 'artifacts', 'faults.json');
 
 /** When in the backfill the fault hits: counted in tenants whose aggregation has committed. */
 export const MOMENTS = { start: 0, early: 4, late: 12 } as const;
-export type Moment = keyof typeof MOMENTS;
+/** `none`: the trial does not wait for a moment (the fault is in the data, there from the start). */
+export type Moment = keyof typeof MOMENTS | 'none';
 
 export interface TrialFigures {
   fault: string;
-  moment: Moment | 'n/a';
+  moment: Moment;
   jobId: string;
   /** Tenants already committed when the fault hit. */
   tenantsDoneAtFault: number;
@@ -160,8 +161,8 @@ export async function runTrial(world: FaultWorld, spec: TrialSpec): Promise<Tria
   const jobId = `${spec.fault}-${spec.moment}-${uniqueSuffix()}`.replace(/[^A-Za-z0-9._-]/g, '-');
   const jobKey = workflowIdFor('aggregation', jobId, world.queue.name);
   await world.queue.addJob('aggregation', { ...BACKFILL }, { jobId });
-  const threshold = MOMENTS[spec.moment];
-  await until(`the backfill to reach moment "${spec.moment}"`, async () => {
+  const threshold = spec.moment === 'none' ? -1 : MOMENTS[spec.moment];
+  if (threshold >= 0) await until(`the backfill to reach moment "${spec.moment}"`, async () => {
     const { state } = await stateOf(world, jobId);
     if (state === 'completed' || state === 'failed') throw new Error(`job ${jobId} ended (${state}) before moment "${spec.moment}"`);
     if (state !== 'active') return false;
@@ -180,8 +181,9 @@ export async function runTrial(world: FaultWorld, spec: TrialSpec): Promise<Tria
     await until('the failed job in the dead-letter queue', async () => (await world.queue.listDeadLetters()).some((e) => e.jobId === jobId), 60_000, 200);
     deadLettered = true;
     if (spec.retryDeadLetters) {
-      const outcome = await world.queue.retryDeadLetters([jobId]);
-      if (!outcome.every((o) => o.retried)) throw new Error(`dead-letter retry refused: ${JSON.stringify(outcome)}`);
+      // What an operator runs: `analytics dlq retry <jobId>` (the facade's retryDeadLetters).
+      const r = await runAnalytics(['dlq', 'retry', jobId, '--queue', world.queue.name], world.env, 60_000);
+      if (r.code !== 0) throw new Error(`analytics dlq retry exited ${r.code}: ${r.stdout}${r.stderr}`);
       dlqRetried = true;
       end = await waitTerminal(world, jobId, spec.terminalTimeoutMs ?? 300_000);
     }

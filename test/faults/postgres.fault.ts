@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowIdFor } from '../../src/queue';
+import { createFaultWorld, recordFigures, runTrial, type FaultWorld, type TrialFigures } from './helpers/trial';
+
+// Postgres crashes (immediate shutdown) mid-backfill and stays down for 10 s or 60 s. 10 s is
+// inside a tenant activity's retry budget (attempts 5 s and 10 s apart); 60 s is not: tenants
+// fail for good, the job fails, BullMQ's attempts re-run only the failed tenants, and when the
+// job still ends failed it is dead-lettered and `analytics dlq retry` re-runs what failed. Either
+// way the trial ends with every aggregate equal to the clean run's.
+
+let world: FaultWorld;
+
+beforeAll(async () => {
+  world = await createFaultWorld();
+  await world.startWorkers();
+});
+
+afterAll(async () => {
+  if (!world) return;
+  recordFigures('postgres', { trials: world.trials });
+  await world.close();
+  expect(await world.livePids()).toEqual([]);
+});
+
+function expectExact(f: TrialFigures): void {
+  expect(f.finalState, JSON.stringify(f)).toBe('completed');
+  expect(f.workflowIds).toEqual([workflowIdFor('aggregation', f.jobId, world.queue.name)]);
+  expect(f.completedRuns).toBe(1);
+  expect(f.overlappingRuns).toBe(0);
+  expect(f.comparison).toMatchObject({ missing: 0, wrong: 0, extra: 0 });
+  expect(f.stale).toEqual({ staleOutcomeWrites: 0, rowsNotFromFinalAttempt: 0 });
+}
+
+/** Crash, a deliberate outage of `downMs`, restart; resolves when Postgres is back. */
+const outage = (downMs: number) => async (w: FaultWorld) => {
+  await w.stack.pg.crash();
+  await sleep(downMs);
+  await w.stack.pg.start();
+  return Date.now();
+};
+
+describe('Postgres down 10 s mid-backfill', () => {
+  it.each(['early', 'late'] as const)('at moment %s: the tenant activities\' own retries carry the job to completion', async (moment) => {
+    const f = await runTrial(world, { fault: 'postgres-down-10s', moment, inject: outage(10_000) });
+    expectExact(f);
+    expect(f.deadLettered).toBe(false);
+  });
+});
+
+describe('Postgres down 60 s mid-backfill', () => {
+  it('the job ends failed or retried to success; after the dead-letter retry nothing is missing', async () => {
+    const f = await runTrial(world, { fault: 'postgres-down-60s', moment: 'early', inject: outage(60_000), retryDeadLetters: true });
+    expectExact(f);
+    // Whether BullMQ's own attempts were enough or the dead-letter retry was needed, one run completed.
+    if (f.deadLettered) expect(f.dlqRetried).toBe(true);
+  });
+});
