@@ -44,20 +44,22 @@ export async function followJob<T = unknown>(queue: AnalyticsQueue, job: Job, op
   // Reconnects are BullMQ's; without a listener an 'error' event would crash the command.
   events.on('error', () => {});
   const watch = watchForBridge(queue, job, options.noBridgeTimeoutMs ?? 10_000);
+  let timer: NodeJS.Timeout | undefined;
   try {
     await events.waitUntilReady();
     const timeoutMs = options.timeoutMs ?? 600_000;
-    const finished = job.waitUntilFinished(events, timeoutMs);
-    // It also rejects when the queue closes after the bridge watch gave up.
-    finished.catch(() => {});
-    const result = (await Promise.race([finished, watch.failed]).catch(async (err: unknown) => {
-      if (err instanceof NoBridgeError || (await job.isFailed())) throw err;
-      if ((err as Error).message.includes('timed out before finishing')) throw new JobWaitTimeoutError(job.id!, timeoutMs, { cause: err });
-      throw err;
-    })) as T;
+    // No ttl for BullMQ: its timer would outlive a wait given up early (closing the queue does
+    // not clear it) and keep the process for the full timeout. Ours is cleared below.
+    const finished = job.waitUntilFinished(events);
+    finished.catch(() => {}); // settled by the race below, or never
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new JobWaitTimeoutError(job.id!, timeoutMs)), timeoutMs);
+    });
+    const result = (await Promise.race([finished, watch.failed, timedOut])) as T;
     bar?.update(bar.getTotal(), { period: 'done' });
     return result;
   } finally {
+    clearTimeout(timer);
     watch.stop();
     bar?.stop();
     events.off('progress', onProgress);

@@ -29,7 +29,8 @@ export function startProgressBar(format: string, total: number, payload: Record<
     stop: () => {
       if (stopped) return;
       stopped = true;
-      // Lines logged since the last redraw are flushed by this final one, above the bar.
+      // stop() does not flush the log buffer: one more redraw prints what was logged since the last.
+      multi.update();
       multi.stop();
       unroute();
     },

@@ -85,13 +85,17 @@ export interface BridgeOptions {
   /** How often a running workflow's `progress` query is mirrored into the job. @defaultValue 1000 */
   progressPollMs: number;
   /**
-   * How long a bridge's lock on a job lasts without renewal; a bridge that dies mid-job leaves
-   * the job to be re-attached after this. @defaultValue 30000
+   * How long a bridge's lock on a job lasts without renewal (it is renewed every half of it); a
+   * bridge that dies mid-job leaves the job to be re-attached after this, so a dead worker costs
+   * seconds, not a minute. @defaultValue 10000
    */
   lockDurationMs: number;
-  /** How often bridges look for jobs whose lock expired (stalled jobs). @defaultValue 30000 */
+  /** How often bridges look for jobs whose lock expired (stalled jobs). @defaultValue 5000 */
   stalledIntervalMs: number;
-  /** Stalls after which a job fails instead of being re-attached. @defaultValue 1 */
+  /**
+   * Stalls after which a job fails instead of being re-attached. A stall only means the bridge
+   * following the job died (its workflow runs on), so a job survives several. @defaultValue 5
+   */
   maxStalledCount: number;
   /** How often failed jobs missing from the dead-letter queue are swept into it (crash safety net). @defaultValue 60000 */
   deadLetterSweepMs: number;
@@ -152,9 +156,9 @@ export const BRIDGE_DEFAULTS: BridgeOptions = {
   bulkRecheckMs: 1_000,
   limiter: { max: 10, durationMs: 1_000 },
   progressPollMs: 1_000,
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 30_000,
-  maxStalledCount: 1,
+  lockDurationMs: 10_000,
+  stalledIntervalMs: 5_000,
+  maxStalledCount: 5,
   deadLetterSweepMs: 60_000,
 };
 

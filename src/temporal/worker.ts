@@ -1,19 +1,35 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { promisify } from 'node:util';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../paths';
 import { autoHeartbeat, reportAttempts } from './activity-interceptors';
+import { WORKFLOWS_PATH } from './workflow-path';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url));
+export { WORKFLOWS_PATH };
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<{ codePath: string }> | undefined;
 
-/** The workflow bundle, built once per process and shared by every worker it creates. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * The workflow bundle, built once per process and shared by every worker it creates. Webpack
+ * runs in a child process (./bundle-main.ts) that writes the bundle to a temporary file: bundling
+ * in the worker process itself would add over 100 MB to its peak resident set for good.
+ */
+export function workflowBundle(): Promise<{ codePath: string }> {
+  bundle ??= (async () => {
+    const codePath = join(tmpdir(), `analytics-workflows-${process.pid}-${Date.now().toString(36)}.js`);
+    const dev = import.meta.url.endsWith('.ts');
+    const main = fileURLToPath(new URL(`./bundle-main${dev ? '.ts' : '.js'}`, import.meta.url));
+    // In a development checkout the child runs the TypeScript sources through tsx, as the CLI does.
+    await promisify(execFile)(process.execPath, [...(dev ? ['--import', 'tsx'] : []), main, codePath], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    process.once('exit', () => rmSync(codePath, { force: true }));
+    return { codePath };
+  })();
   return bundle;
 }
-
-const noop = () => {};
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
 export interface TemporalWorkerOptions {
   connection: NativeConnection;

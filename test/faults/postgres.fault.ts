@@ -49,10 +49,26 @@ describe('Postgres down 10 s mid-backfill', () => {
 });
 
 describe('Postgres down 60 s mid-backfill', () => {
-  it('the job ends failed or retried to success; after the dead-letter retry nothing is missing', async () => {
+  it('with the default 3 job attempts: BullMQ\'s attempts (or the dead-letter retry) re-run the failed tenants; nothing is missing', async () => {
     const f = await runTrial(world, { fault: 'postgres-down-60s', moment: 'early', inject: outage(60_000), retryDeadLetters: true });
     expectExact(f);
     // Whether BullMQ's own attempts were enough or the dead-letter retry was needed, one run completed.
     if (f.deadLettered) expect(f.dlqRetried).toBe(true);
+    else expect(f.attemptsMade).toBeGreaterThan(1);
+  });
+
+  it('with one job attempt: the job fails and is dead-lettered; `analytics dlq retry` re-runs only the failed tenants; nothing is missing', async () => {
+    const f = await runTrial(world, { fault: 'postgres-down-60s-dlq', moment: 'late', inject: outage(60_000), retryDeadLetters: true, jobOptions: { attempts: 1 } });
+    expect(f.deadLettered).toBe(true);
+    expect(f.dlqRetried).toBe(true);
+    expectExact(f);
+    // Only the failed tenants ran again: those committed before the outage were resumed from the ledger.
+    const job = (await world.queue.getJob(f.jobId))!;
+    // Totals count tasks (tenant x type; `all` is three types).
+    const totals = (job.returnvalue as { totals: { resumed: number; succeeded: number; tasks: number; failed: number } }).totals;
+    expect(totals.failed).toBe(0);
+    expect(totals.resumed).toBeGreaterThanOrEqual(3 * f.tenantsDoneAtFault);
+    expect(totals.resumed + totals.succeeded).toBe(totals.tasks);
+    expect(totals.succeeded).toBeGreaterThan(0);
   });
 });

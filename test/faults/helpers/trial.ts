@@ -152,6 +152,8 @@ export interface TrialSpec {
   inject(world: FaultWorld): Promise<number>;
   /** After the job is terminal: run the dead-letter retry when it ended failed. @defaultValue false */
   retryDeadLetters?: boolean;
+  /** BullMQ options of the job (attempts, backoff). @defaultValue the queue's defaults */
+  jobOptions?: { attempts?: number };
   terminalTimeoutMs?: number;
 }
 
@@ -160,7 +162,7 @@ export async function runTrial(world: FaultWorld, spec: TrialSpec): Promise<Tria
   await world.data.reset();
   const jobId = `${spec.fault}-${spec.moment}-${uniqueSuffix()}`.replace(/[^A-Za-z0-9._-]/g, '-');
   const jobKey = workflowIdFor('aggregation', jobId, world.queue.name);
-  await world.queue.addJob('aggregation', { ...BACKFILL }, { jobId });
+  await world.queue.addJob('aggregation', { ...BACKFILL }, { ...spec.jobOptions, jobId });
   const threshold = spec.moment === 'none' ? -1 : MOMENTS[spec.moment];
   if (threshold >= 0) await until(`the backfill to reach moment "${spec.moment}"`, async () => {
     const { state } = await stateOf(world, jobId);
