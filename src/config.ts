@@ -75,6 +75,12 @@ export interface Config {
   bridgeRateLimit: number;
   /** Aggregation calls one job's workflow keeps in flight. @defaultValue 20 */
   aggregationMaxInFlight: number;
+  /**
+   * Tenant activities the backfill lane (task queue `<taskQueue>-bulk`) runs at once in one
+   * worker process: few, because Postgres has few cores and the schedules' jobs must keep most of
+   * them while backfills run. @defaultValue 4
+   */
+  aggregationBulkSlots: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -116,6 +122,7 @@ export const CONFIG_DEFAULTS = {
   BRIDGE_RESERVED_SLOTS: '2',
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
+  AGGREGATION_BULK_SLOTS: '4',
   CONNECT_TIMEOUT_MS: '5000',
 } as const;
 
@@ -197,6 +204,7 @@ const fields = {
   BRIDGE_RESERVED_SLOTS: z.coerce.number().int().min(0).max(1000),
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
   AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
+  AGGREGATION_BULK_SLOTS: z.coerce.number().int().min(1).max(1000),
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000),
   REDIS_TLS: flag.optional(),
   REDIS_TLS_CA: file,
@@ -288,6 +296,7 @@ export function loadConfig(
     bridgeReservedSlots: r.BRIDGE_RESERVED_SLOTS,
     bridgeRateLimit: r.BRIDGE_RATE_LIMIT,
     aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
+    aggregationBulkSlots: r.AGGREGATION_BULK_SLOTS,
   };
 }
 

@@ -53,10 +53,11 @@ export const FORCED_EXIT_CODE = 143;
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const runJobs = options.jobs ?? true;
   const runCron = options.cron ?? true;
-  // Tenant activities each of the two job workers (jobs, backfills) runs at once; one Postgres
+  // Tenant activities the job worker and the backfill worker run at once; one Postgres
   // connection per slot, and a few for planning and the health check.
   const activitySlots = config.aggregationMaxInFlight;
-  const db = createDb(config.databaseUrl, { max: 2 * activitySlots + 4 });
+  const bulkSlots = config.aggregationBulkSlots;
+  const db = createDb(config.databaseUrl, { max: activitySlots + bulkSlots + 4 });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal).native);
   const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
@@ -85,14 +86,18 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       const activities = createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir });
       // Backfills run on a task queue of their own with their own slots (src/queue/job-class.ts),
       // so the schedules' jobs never queue behind their workflow tasks and tenant activities.
-      for (const taskQueue of [config.temporal.taskQueue, bulkTaskQueueOf(config.temporal.taskQueue)]) {
+      const lanes = [
+        { taskQueue: config.temporal.taskQueue, slots: activitySlots },
+        { taskQueue: bulkTaskQueueOf(config.temporal.taskQueue), slots: bulkSlots },
+      ];
+      for (const { taskQueue, slots } of lanes) {
         start(
           await createTemporalWorker({
             connection,
             namespace: config.temporal.namespace,
             taskQueue,
             activities,
-            maxConcurrentLocalActivityExecutions: activitySlots,
+            maxConcurrentLocalActivityExecutions: slots,
             activityInterceptors: options.activityInterceptors,
           }),
         );

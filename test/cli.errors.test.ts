@@ -5,7 +5,9 @@ import { connectionStringOf } from '../src/db/client';
 import { runCli } from './helpers/cli';
 import { testConfig, uniqueSuffix } from './helpers/config';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { org } from './helpers/fixtures';
 import { createTestRedis } from './helpers/redis';
+import { seedTenants } from './helpers/seed';
 import { startTestWorkers, type TestWorkers } from './helpers/workers';
 
 // Failures an operator can act on, as subprocesses against the real services: one line naming the
@@ -111,6 +113,22 @@ describe('who runs the jobs', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await queue.getJobCounts('wait')).toEqual({ wait: 1 });
   });
+
+  it('queued, a failed tenant gives exit 1 and the report --local prints, with the job and workflow ids', async () => {
+    await seedTenants(t.pool, { tenants: 1, usersPerTenant: 5, days: 10, seed: 3, untilMs: Date.parse('2025-03-15T00:00:00Z') });
+    await org(t.pool, 'tenant-bad-zone', 'Mars/Olympus_Mons');
+    const args = ['aggregate', '--type', 'revenue', '--period-type', 'day', '--from', '2025-03-01', '--to', '2025-03-08', '--json'];
+    const queued = await runCli([...args, '--timeout', '150'], { env: workers.env, timeoutMs: 180_000 });
+    expect(queued.code, queued.stderr).toBe(1);
+    const local = await runCli([...args, '--local'], { env: workers.env });
+    expect(local.code, local.stderr).toBe(1);
+    const [q, l] = [JSON.parse(queued.stdout) as Record<string, unknown>, JSON.parse(local.stdout) as Record<string, unknown>];
+    expect(Object.keys(q).sort()).toEqual(Object.keys(l).sort());
+    expect(q).toMatchObject({ jobId: expect.any(String), workflowId: expect.stringMatching(/^aggregation\//), status: 'failed', totals: { tenants: 2, tasks: 2, succeeded: 1, failed: 1 } });
+    expect(l).toMatchObject({ jobId: null, workflowId: null, status: 'failed', totals: { tenants: 2, tasks: 2, succeeded: 1, failed: 1 } });
+    const pick = (r: Record<string, unknown>) => (r.outcomes as { tenantId: string; type: string; status: string }[]).map((o) => [o.tenantId, o.type, o.status]);
+    expect(pick(q)).toEqual(pick(l));
+  }, 200_000);
 
   it('health: workers polling and a bridge connected is healthy (exit 0)', async () => {
     await expect

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/paths';
 import { buildProgram } from '../src/cli/commands';
 import { runCli } from './helpers/cli';
 
@@ -27,8 +29,20 @@ describe('analytics --help', () => {
     for (const expected of [
       'workers', 'start', 'job add', 'aggregate', 'schedule list', 'schedule describe', 'schedule trigger', 'schedule pause',
       'schedule unpause', 'schedule backfill', 'metrics', 'health', 'dlq list', 'dlq retry', 'dlq purge', 'seed', 'db migrate', 'dev stop',
+      'job list', 'queue clean', 'queue pause', 'queue resume',
     ]) {
       expect(names).toContain(expected);
+    }
+  });
+
+  it('the README\'s CLI table has a row for every command', () => {
+    const readme = readFileSync(`${PROJECT_ROOT}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('\n## CLI\n'), readme.indexOf('\n## Architecture\n'));
+    const rows = section.split('\n').filter((l) => l.startsWith('| `analytics '));
+    const leaves = paths.filter((p) => !paths.some((q) => q.length > p.length && p.every((part, i) => q[i] === part)));
+    for (const path of leaves) {
+      const documented = rows.some((row) => row.includes(`\`analytics ${path[0]}`) && (path.length === 1 || new RegExp(`\\b${path[path.length - 1]}\\b`).test(row)));
+      expect(documented, path.join(' ')).toBe(true);
     }
   });
 

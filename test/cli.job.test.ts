@@ -154,6 +154,24 @@ describe('analytics queue clean', () => {
   });
 });
 
+describe('analytics job retry', () => {
+  it('prints one human line on stdout and no log line (JSON only with --json)', async () => {
+    const q = ownQueue();
+    const add = await runCli(['job', 'add', 'aggregation', '--data', '{"type":"all"}', '--job-id', 'fail-1', '--attempts', '1', '--queue', q.name]);
+    expect(add.code, add.stderr).toBe(0);
+    const worker = new Worker(q.name, async () => Promise.reject(new Error('fails on purpose')), { connection });
+    await vi.waitFor(async () => expect(await q.queue.getJobCounts('failed')).toEqual({ failed: 1 }), { timeout: 20_000, interval: 100 });
+    await worker.close();
+    const r = await runCli(['job', 'retry', 'fail-1', '--queue', q.name], { env: { LOG_LEVEL: 'info' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('job fail-1 is waiting again\n');
+    expect(r.stderr).toBe('');
+    const again = await runCli(['job', 'retry', 'fail-1', '--json', '--queue', q.name]);
+    expect(again.code).toBe(1); // waiting now, nothing to retry
+    expect(JSON.parse(again.stdout)).toEqual({ jobId: 'fail-1', state: 'waiting', retried: false });
+  });
+});
+
 describe('analytics --version', () => {
   it('prints package.json\'s version and exits 0', async () => {
     const { version } = JSON.parse(readFileSync(`${PROJECT_ROOT}package.json`, 'utf8')) as { version: string };

@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from '../src/paths';
 import { runCli } from './helpers/cli';
 import { uniqueSuffix } from './helpers/config';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { seedTenants } from './helpers/seed';
 
 // How log lines look: JSON lines with ISO times when stderr is not a terminal, readable lines in
 // one (a real terminal: tmux), printed above a progress bar instead of across it; never on stdout.
@@ -53,7 +54,8 @@ describe('logs when stderr is not a terminal', () => {
       expect(typeof line.msg).toBe('string');
     }
     // Forwarded from the SDK (its TS side and its Rust core), not printed to the console.
-    expect(lines.some((l) => l.component === 'temporal')).toBe(true);
+    expect(lines.some((l) => l.component === 'temporal' && l.sdkComponent === 'worker')).toBe(true);
+    expect(lines.some((l) => l.component === 'temporal' && l.sdkComponent === 'core')).toBe(true);
     expect(lines.map((l) => l.msg)).toContain('shutting down: no new jobs; active jobs may finish');
     expect(stdout).toContain('analytics-workers: BullMQ facade');
     expect(stdout).not.toMatch(/"level"|\bDEBUG\b|\bWARN\b/);
@@ -76,7 +78,7 @@ describe('logs when stderr is not a terminal', () => {
     const lines = r.stderr.split('\n').filter((l) => /^\d{4}-/.test(l));
     expect(lines).toHaveLength(21);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}step 1 done {2}service=fixture step=1$/);
-    expect(r.stderr).toMatch(/WARN {2}step 7 warned {2}service=fixture\n {4}Error: a warning with a stack\n {4}at /);
+    expect(r.stderr).toMatch(/WARN {2}step 7 warned {2}service=fixture\n {4}Error: a warning with a stack\n {4,}at /);
     const bad = await runCli(['health'], { env: { LOG_FORMAT: 'xml' } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('LOG_FORMAT');
@@ -120,4 +122,37 @@ describe('logs in a terminal (tmux)', () => {
     expect(lines[bar + 1]).toBe('finished');
     expect(screen).not.toContain('{"level"');
   }, 60_000);
+
+  it('`start --once` at LOG_LEVEL=debug: the workers\' and the Temporal core\'s lines are readable, above the job\'s bar', async () => {
+    const t = await createTestDatabase('clilogstty');
+    const name = `${session}-start`;
+    try {
+      await seedTenants(t.pool, { tenants: 2, usersPerTenant: 10, days: 40, seed: 9, untilMs: Date.now() });
+      const suffix = uniqueSuffix();
+      const env = `DATABASE_URL='${t.url}' TEMPORAL_ADDRESS='${inject('temporalAddress')}' QUEUE_NAME=q-${suffix} TEMPORAL_TASK_QUEUE=tq-${suffix} LOG_LEVEL=debug`;
+      const command = `cd ${PROJECT_ROOT} && env ${env} ${process.execPath} bin/analytics.js start --once --days 3; echo EXIT=$?; sleep 120`;
+      expect(tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '60', command).status).toBe(0);
+      tmux('set-option', '-t', name, 'history-limit', '100000');
+      let screen = '';
+      await expect
+        .poll(
+          () => {
+            screen = tmux('capture-pane', '-p', '-J', '-t', name, '-S', '-').stdout;
+            return screen;
+          },
+          { timeout: 150_000, interval: 500 },
+        )
+        .toMatch(/EXIT=\d+/);
+      expect(screen, screen.slice(-3000)).toContain('EXIT=0');
+      const lines = screen.split('\n').map((l) => l.trimEnd());
+      expect(lines.filter((l) => /[█░]/.test(l))).toEqual([expect.stringMatching(/^[\w-]+ \|█{40}\| 2\/2 tasks \| 0 failed \| done$/)]);
+      expect(lines.some((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z DEBUG .* component=temporal sdkComponent=core /.test(l))).toBe(true);
+      expect(screen).toContain('2 tenant(s), 6/6 tasks succeeded, 0 failed');
+      expect(screen).not.toContain('{"level"');
+    } finally {
+      tmux('kill-session', '-t', name);
+      await t.drop();
+    }
+  }, 200_000);
 });
+

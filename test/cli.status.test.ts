@@ -6,7 +6,8 @@ import { uniqueSuffix } from './helpers/config';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 // `analytics metrics` and `analytics health` as subprocesses, on a queue of the test's own with
-// jobs put there by hand: two waiting, one delayed. No worker runs, so nothing moves.
+// jobs put there by hand: two waiting, one delayed. No worker runs, so nothing moves (and health
+// says so: test/cli.errors.test.ts has the healthy case with workers running).
 
 let t: TestDatabase;
 let queue: AnalyticsQueue;
@@ -14,7 +15,8 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   t = await createTestDatabase('clistatus');
-  env = { DATABASE_URL: t.url, TEMPORAL_ADDRESS: inject('temporalAddress'), QUEUE_NAME: `q-${uniqueSuffix()}` };
+  const suffix = uniqueSuffix();
+  env = { DATABASE_URL: t.url, TEMPORAL_ADDRESS: inject('temporalAddress'), QUEUE_NAME: `q-${suffix}`, TEMPORAL_TASK_QUEUE: `tq-${suffix}` };
   queue = new AnalyticsQueue({ config: loadConfig({ ...process.env, ...env }) });
   await queue.ready();
   await queue.addJob('aggregation', { type: 'all' });
@@ -38,13 +40,26 @@ describe('analytics metrics / health', () => {
     expect(human.stdout).toMatch(/^delayed\s+1$/m);
   });
 
-  it('health --json: every component healthy, with the metrics', async () => {
+  it('health --json: every component healthy, with the metrics; but nothing runs the jobs, so exit 1 saying so', async () => {
     const r = await runCli(['health', '--json'], { env });
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { healthy: boolean; redis: { healthy: boolean }; temporal: { healthy: boolean }; postgres: { healthy: boolean }; metrics: { waiting: number } };
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as {
+      healthy: boolean;
+      redis: { healthy: boolean };
+      temporal: { healthy: boolean };
+      postgres: { healthy: boolean };
+      metrics: { waiting: number };
+      workers: unknown;
+      problems: string[];
+    };
     expect(report.healthy).toBe(true);
     expect([report.redis.healthy, report.temporal.healthy, report.postgres.healthy]).toEqual([true, true, true]);
     expect(report.metrics.waiting).toBe(2);
+    expect(report.workers).toEqual({ taskQueue: env.TEMPORAL_TASK_QUEUE, pollers: 0, bridges: 0 });
+    expect(report.problems).toEqual([
+      `no worker polling the task queue ${env.TEMPORAL_TASK_QUEUE}: start \`analytics workers\``,
+      `2 waiting job(s) but no bridge on queue ${env.QUEUE_NAME}: start \`analytics workers\``,
+    ]);
   });
 
   it('health exits 1 and gives the reason when a component is down', async () => {

@@ -74,13 +74,12 @@ describe('Temporal Schedules', () => {
   });
 
   it('pause and unpause show in the status', async () => {
+    // The status comes from Temporal's schedule listing, which is eventually consistent: wait for it.
+    const enabled = async () => (await scheduler.getSchedulerStatus()).filter((s) => s.enabled).map((s) => s.name).sort();
     await scheduler.stopScheduler('daily-revenue');
-    let status = await scheduler.getSchedulerStatus();
-    expect(status.find((s) => s.name === 'daily-revenue')!.enabled).toBe(false);
-    expect(status.filter((s) => s.enabled).map((s) => s.name).sort()).toEqual(['hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
     await scheduler.startScheduler('daily-revenue');
-    status = await scheduler.getSchedulerStatus();
-    expect(status.every((s) => s.enabled)).toBe(true);
+    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
   });
 
   it('a backfill over 7 past days enqueues 7 distinct jobs, one per nominal day; repeating it enqueues nothing new', async () => {

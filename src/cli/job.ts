@@ -34,7 +34,7 @@ export async function withQueue<T>(flags: QueueFlags, fn: (queue: AnalyticsQueue
   }
   // A command prints its own result; the facade's info lines would only repeat it (as JSON when
   // piped). Warnings always show; LOG_LEVEL=debug or trace shows everything.
-  const level = config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
   const queue = new AnalyticsQueue({ config, queueName, logger: createLogger(level, { service: 'analytics-cli' }, { format: config.logFormat }) });
   try {
     await queue.ready();
