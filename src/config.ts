@@ -75,12 +75,13 @@ export interface Config {
   bridgeRateLimit: number;
   /** Aggregation calls one job's workflow keeps in flight. @defaultValue 20 */
   aggregationMaxInFlight: number;
-  /**
-   * Tenant activities the backfill lane (task queue `<taskQueue>-bulk`) runs at once in one
-   * worker process: few, because Postgres has few cores and the schedules' jobs must keep most of
-   * them while backfills run. @defaultValue 4
-   */
+  /** Tenant activities the backfill lane (task queue `<taskQueue>-bulk`) runs at once in one worker process when nothing else runs. @defaultValue 20 */
   aggregationBulkSlots: number;
+  /**
+   * Backfill tenant activities at once while other jobs' tenant activities run in the same
+   * process, so the schedules' jobs keep most of Postgres. @defaultValue 2
+   */
+  aggregationBulkYieldSlots: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -122,7 +123,8 @@ export const CONFIG_DEFAULTS = {
   BRIDGE_RESERVED_SLOTS: '2',
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
-  AGGREGATION_BULK_SLOTS: '4',
+  AGGREGATION_BULK_SLOTS: '20',
+  AGGREGATION_BULK_YIELD_SLOTS: '2',
   CONNECT_TIMEOUT_MS: '5000',
 } as const;
 
@@ -205,6 +207,7 @@ const fields = {
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
   AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
   AGGREGATION_BULK_SLOTS: z.coerce.number().int().min(1).max(1000),
+  AGGREGATION_BULK_YIELD_SLOTS: z.coerce.number().int().min(1).max(1000),
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000),
   REDIS_TLS: flag.optional(),
   REDIS_TLS_CA: file,
@@ -297,6 +300,7 @@ export function loadConfig(
     bridgeRateLimit: r.BRIDGE_RATE_LIMIT,
     aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
     aggregationBulkSlots: r.AGGREGATION_BULK_SLOTS,
+    aggregationBulkYieldSlots: r.AGGREGATION_BULK_YIELD_SLOTS,
   };
 }
 

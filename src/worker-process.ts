@@ -9,6 +9,7 @@ import { AnalyticsQueue, createEnqueue, type BridgeOptions, type BridgeWorker, t
 import { createScheduler } from './scheduler/scheduler';
 import { temporalConnectionOptions } from './temporal/connection';
 import { bulkTaskQueueOf } from './queue/job-class';
+import { createLaneGate } from './temporal/lane-gate';
 import { createTemporalWorker } from './temporal/worker';
 
 export interface WorkerProcess {
@@ -90,6 +91,8 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
         { taskQueue: config.temporal.taskQueue, slots: activitySlots },
         { taskQueue: bulkTaskQueueOf(config.temporal.taskQueue), slots: bulkSlots },
       ];
+      // While other jobs' tenants run, backfills yield all but a few of their slots.
+      const gate = createLaneGate({ isBulk: (taskQueue) => taskQueue === lanes[1]!.taskQueue, yieldSlots: config.aggregationBulkYieldSlots });
       for (const { taskQueue, slots } of lanes) {
         start(
           await createTemporalWorker({
@@ -98,7 +101,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
             taskQueue,
             activities,
             maxConcurrentLocalActivityExecutions: slots,
-            activityInterceptors: options.activityInterceptors,
+            activityInterceptors: [gate, ...(options.activityInterceptors ?? [])],
           }),
         );
       }

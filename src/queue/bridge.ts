@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   CancelledFailure,
   ChildWorkflowFailure,
+  isGrpcServiceError,
   TerminatedFailure,
   WorkflowFailedError,
   type Client,
@@ -92,6 +93,15 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
     if (bulk) bulkActive += 1;
     try {
       return await run(job, token, name, payload, jobId, bulk, signal);
+    } catch (err) {
+      if (!isTemporalUnavailable(err) || closing.signal.aborted) throw err;
+      // Temporal is unreachable: that is no failure of the job. Try again later without spending
+      // one of its attempts, however long the outage; its workflow (if it started) keeps running
+      // and is re-attached to then.
+      logger.warn({ jobId, retryInMs: options.temporalRetryMs, err }, 'Temporal unreachable: job delayed, no attempt spent');
+      await job.log(`Temporal unreachable (${(err as Error).message}); trying again in ${options.temporalRetryMs} ms`);
+      await job.moveToDelayed(Date.now() + options.temporalRetryMs, token);
+      throw new DelayedError();
     } finally {
       if (bulk) bulkActive -= 1;
     }
@@ -240,6 +250,19 @@ export function createBridgeWorker(deps: BridgeWorkerDeps): BridgeWorker {
       return finished;
     },
   };
+}
+
+/** gRPC status codes of a server that cannot be reached or did not answer in time. */
+const UNAVAILABLE_CODES = new Set<number>([14 /* UNAVAILABLE */, 4 /* DEADLINE_EXCEEDED */]);
+
+/** Whether an error says Temporal could not be reached (as opposed to a workflow failing). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof WorkflowFailedError) return false;
+    if (isGrpcServiceError(e) && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (e instanceof Error && /\b(UNAVAILABLE|ECONNREFUSED|Connection refused|failed to connect|transport error)\b/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 /**

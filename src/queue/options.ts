@@ -99,6 +99,8 @@ export interface BridgeOptions {
   maxStalledCount: number;
   /** How often failed jobs missing from the dead-letter queue are swept into it (crash safety net). @defaultValue 60000 */
   deadLetterSweepMs: number;
+  /** How long a job waits before it is tried again when Temporal could not be reached (no attempt is spent). @defaultValue 5000 */
+  temporalRetryMs: number;
   /** How aggregation workflows this bridge starts fan out (calls in flight, chunk sizes, …). @defaultValue the workflow's defaults */
   aggregationRunOptions?: AggregationRunOptions;
 }
@@ -160,6 +162,7 @@ export const BRIDGE_DEFAULTS: BridgeOptions = {
   stalledIntervalMs: 5_000,
   maxStalledCount: 5,
   deadLetterSweepMs: 60_000,
+  temporalRetryMs: 5_000,
 };
 
 export const QUEUE_DEFAULTS = {
