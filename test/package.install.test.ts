@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runProcess } from './helpers/cli';
 import { pgConfigOf } from '../src/db/client';
 import { PROJECT_ROOT } from '../src/paths';
 import { deadLetterQueueName, redisOptionsOf } from '../src/queue/options';
@@ -29,19 +30,7 @@ interface Run {
 }
 
 function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, options);
 }
 
 /** The ```ts blocks of the README's "Using it from code" section, in order. */

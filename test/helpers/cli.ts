@@ -9,12 +9,17 @@ export interface CliResult {
 
 /** Runs the installed `analytics` command (bin/analytics.js) as a subprocess. */
 export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [`${PROJECT_ROOT}bin/analytics.js`, ...args], { env: { LOG_LEVEL: 'warn', ...options.env }, timeoutMs: options.timeoutMs });
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), with `env` over this process's environment; its output collected. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number | undefined } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/analytics.js`, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd ?? PROJECT_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
