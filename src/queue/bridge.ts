@@ -258,9 +258,10 @@ const UNAVAILABLE_CODES = new Set<number>([14 /* UNAVAILABLE */, 4 /* DEADLINE_E
 /** Whether an error says Temporal could not be reached (as opposed to a workflow failing). */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof WorkflowFailedError) return false;
+    // A workflow that ran and failed is the job's failure, whatever its message says (a tenant's
+    // "database unavailable" is no Temporal outage).
+    if (e instanceof WorkflowFailedError || e instanceof WorkflowJobError || e instanceof UnrecoverableError) return false;
     if (isGrpcServiceError(e) && UNAVAILABLE_CODES.has(e.code)) return true;
-    if (e instanceof Error && /\b(UNAVAILABLE|ECONNREFUSED|Connection refused|failed to connect|transport error)\b/i.test(e.message)) return true;
   }
   return false;
 }
