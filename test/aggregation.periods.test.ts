@@ -8,7 +8,7 @@ import {
   toInstant,
   type Period,
 } from '../src/aggregation/periods';
-import type { PeriodType } from '../src/activities/types';
+import type { PeriodType } from '../src/contract/aggregation';
 import { InvalidPeriodError, TooManyPeriodsError } from '../src/errors';
 
 // Expected instants are worked out by hand from each zone's offsets:

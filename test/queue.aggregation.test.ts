@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addJob, closeQueue, createWorker, getQueueMetrics, initializeQueue, type AnalyticsQueue } from '../src/queue';
-import type { AggregationWorkflowResult } from '../src/workflows/types';
+import type { AggregationWorkflowResult } from '../src/contract/aggregation';
 import { waitForState, type RunningWorker } from './fixtures/queue';
 import { runRealWorker } from './fixtures/real-workers';
 import { testConfig } from './helpers/config';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateTenant } from '../src/seed/generate';
-import type { AggregationWorkflowResult } from '../src/workflows/types';
+import type { AggregationWorkflowResult } from '../src/contract/aggregation';
 import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { startTestWorkers, type TestWorkers } from './helpers/workers';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor, type AnalyticsQueue } from '../src/queue';
 import { JOB_NAMES, jobIdProblem, queueNameProblem } from '../src/queue/schemas';
-import type { AggregationWorkflowResult } from '../src/workflows/types';
+import type { AggregationWorkflowResult } from '../src/contract/aggregation';
 import { createTestQueue, waitForState, type RunningWorker } from './fixtures/queue';
 import { runRealWorker } from './fixtures/real-workers';
 import { createTestDatabase, type TestDatabase } from './helpers/db';

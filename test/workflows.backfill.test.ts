@@ -5,7 +5,7 @@ import { generateTenant } from '../src/seed/generate';
 import { AggregationType, JobId, PeriodType, TenantCount, TenantId } from '../src/temporal/search-attributes';
 import { startAggregationWorkflow } from '../src/temporal/start-aggregation';
 import { createTemporalWorker } from '../src/temporal/worker';
-import type { AggregationJobData, AggregationWorkflowInput } from '../src/workflows/types';
+import type { AggregationJobData, AggregationWorkflowInput } from '../src/contract/aggregation';
 import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import { runInProcess } from './helpers/cli-in-process';

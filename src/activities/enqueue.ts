@@ -1,6 +1,6 @@
 import { UnknownScheduleError } from '../errors/unknown-schedule-error';
 import { scheduleById, scheduledJobId } from '../scheduler/definitions';
-import type { AggregationJobData } from '../workflows/types';
+import type { AggregationJobData } from '../contract/aggregation';
 
 /** What the schedule activities need of the queue facade. */
 export interface Enqueue {

@@ -10,7 +10,7 @@ import type { Db } from '../db/client';
 import { UnknownTenantError } from '../errors/unknown-tenant-error';
 import type { Logger } from '../logger';
 import { jobPeriods } from './planning';
-import type { AggregationType, PeriodType } from './types';
+import type { AggregationType, PeriodType } from '../contract/aggregation';
 
 // Export: one tenant's aggregate rows for a range, streamed page by page (keyset pagination, one
 // page in memory at a time) into a CSV or JSON file. The file is written under a temporary name

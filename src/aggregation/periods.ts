@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import { PERIOD_TYPES, type PeriodType } from '../activities/types';
+import { PERIOD_TYPES, type PeriodType } from '../contract/aggregation';
 import { InvalidInputError } from '../errors/invalid-input-error';
 import { InvalidPeriodError } from '../errors/invalid-period-error';
 import { TooManyPeriodsError } from '../errors/too-many-periods-error';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../activities/types';
+import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../contract/aggregation';
 import { InvalidInputError } from '../errors/invalid-input-error';
 import { localReport } from './aggregate-report';
 import { queueOption, withQueue } from './job';

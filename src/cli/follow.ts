@@ -3,7 +3,7 @@ import { JobWaitTimeoutError } from '../errors/job-wait-timeout-error';
 import { NoBridgeError } from '../errors/no-bridge-error';
 import type { AnalyticsQueue } from '../queue';
 import { redisOptionsOf } from '../queue/options';
-import type { AggregationProgress } from '../workflows/types';
+import type { AggregationProgress } from '../contract/aggregation';
 import { startProgressBar } from './progress';
 
 export interface FollowOptions {

@@ -16,7 +16,7 @@ import { JobCancelledError } from '../errors/job-cancelled-error';
 import { QueueValidationError } from '../errors/queue-validation-error';
 import { WorkflowJobError } from '../errors/workflow-job-error';
 import type { Logger } from '../logger';
-import type { AggregationProgress } from '../workflows/types';
+import type { AggregationProgress } from '../contract/aggregation';
 import type { DeadLetterQueue } from './dead-letter';
 import { bulkTaskQueueOf, isBulkJob } from './job-class';
 import { startJobWorkflow, workflowIdFor } from './job-types';

@@ -3,7 +3,7 @@ import { startAggregationWorkflow } from '../temporal/start-aggregation';
 import type { ExportWorkflowInput } from '../workflows/export';
 import type { ScheduledReportWorkflowInput } from '../workflows/report';
 import { jobWorkflowId } from '../contract/aggregation';
-import type { AggregationRunOptions } from '../workflows/types';
+import type { AggregationRunOptions } from '../contract/aggregation';
 import type { JobName, JobPayloads } from './schemas';
 
 // Job type -> workflow. Workflow ids derive from the job id, so the same job (a duplicate add, a

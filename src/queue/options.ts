@@ -3,9 +3,9 @@ import { readPem, type Config, type TemporalTls } from '../config';
 import { DEFAULT_QUEUE_NAME } from '../contract/aggregation';
 import { queueNameProblem } from './schemas';
 import type { Logger } from '../logger';
-import type { AggregationRunOptions } from '../workflows/types';
+import type { AggregationRunOptions } from '../contract/aggregation';
 
-// Every knob of the facade and the bridge, with the defaults of DESIGN.md ("Jobs"). A composition
+// Every knob of the facade and the bridge, with the defaults documented in docs/queue.md. A composition
 // root resolves these once ({@link resolveQueueOptions}) and passes them down.
 
 /** Where BullMQ keeps the queue. */

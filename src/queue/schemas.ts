@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { AGGREGATION_TYPES, PERIOD_TYPES, type PeriodType } from '../activities/types';
+import { AGGREGATION_TYPES, PERIOD_TYPES, type PeriodType } from '../contract/aggregation';
 import { MAX_JOB_PERIODS } from '../contract/limits';
 import { QueueValidationError, type JobValidationIssue } from '../errors/queue-validation-error';
 import type { ExportJobData } from '../workflows/export';
 import type { ScheduledReportJobData } from '../workflows/report';
-import type { AggregationJobData } from '../workflows/types';
+import type { AggregationJobData } from '../contract/aggregation';
 
-// One schema per job type (DESIGN.md "Jobs"). Unknown fields are rejected, and every message
+// One schema per job type (docs/queue.md, "Job types"). Unknown fields are rejected, and every message
 // names the field and the value found there, so a caller can point at the mistake. The same
 // check runs in addJob (nothing is enqueued) and in the bridge (a bad job fails once).
 

@@ -1,4 +1,4 @@
-import type { AggregationJobData } from '../workflows/types';
+import type { AggregationJobData } from '../contract/aggregation';
 
 /**
  * The four schedules that replace node-cron (README, "Schedules"). Each fires

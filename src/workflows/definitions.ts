@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AggregationProgress } from './types';
+import type { AggregationProgress } from '../contract/aggregation';
 
 /** Live progress of an aggregation run (parent) or of one chunk child. */
 export const progressQuery = defineQuery<AggregationProgress>('progress');

@@ -1,11 +1,11 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ExportActivities, ExportedFile, ExportFormat } from '../activities/export';
-import type { AggregationType, AggregationTypeOrAll, PeriodType } from '../activities/types';
+import type { AggregationType, AggregationTypeOrAll, PeriodType } from '../contract/aggregation';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { progressQuery } from './definitions';
-import type { AggregationProgress } from './types';
+import type { AggregationProgress } from '../contract/aggregation';
 
-/** The validated payload of an `export` job (DESIGN.md "Jobs"). */
+/** The validated payload of an `export` job (docs/queue.md). */
 export interface ExportJobData {
   tenantId: string;
   type: AggregationTypeOrAll;

@@ -2,9 +2,9 @@ import { ApplicationFailure, ActivityFailure, isCancellation, proxyActivities, s
 import type { ReportActivities, ReportPeriodType } from '../activities/report';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { progressQuery } from './definitions';
-import type { AggregationProgress } from './types';
+import type { AggregationProgress } from '../contract/aggregation';
 
-/** The validated payload of a `scheduled-report` job (DESIGN.md "Jobs"). */
+/** The validated payload of a `scheduled-report` job (docs/queue.md). */
 export interface ScheduledReportJobData {
   /** Absent: every active organization. */
   tenantId?: string;

@@ -1,6 +1,6 @@
 import type { SearchAttributePair, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
-import type { AggregationJobData } from './types';
+import type { AggregationJobData } from '../contract/aggregation';
 
 // Custom search attributes set by the workflows, so an operator can filter runs in the Web UI
 // (e.g. `AggregationType = "revenue" AND TenantId = "org_1"`). Defined here, without a runtime

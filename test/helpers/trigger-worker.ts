@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { inject } from 'vitest';
 import { createEnqueueActivities } from '../../src/activities/enqueue';
 import { createTemporalWorker } from '../../src/temporal/worker';
-import type { AggregationJobData } from '../../src/workflows/types';
+import type { AggregationJobData } from '../../src/contract/aggregation';
 import { testConfig } from './config';
 import { createTestRedis } from './redis';
 import { createTestNamespace } from './temporal';

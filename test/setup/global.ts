@@ -1,8 +1,8 @@
 import { access, constants } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from '../../src/paths';
+import { freePort } from '../helpers/ports';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
 declare module 'vitest' {
@@ -14,17 +14,6 @@ declare module 'vitest' {
   }
 }
 
-/** A TCP port free on loopback right now (the UI binds it moments later). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function requireExecutable(path: string, what: string): Promise<void> {
   try {

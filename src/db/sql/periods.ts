@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/prisma/client';
-import type { PeriodType } from '../../activities/types';
+import type { PeriodType } from '../../contract/aggregation';
 
 /**
  * What every per-period statement receives: one tenant and its contiguous periods as parallel
