@@ -17,7 +17,7 @@ const workflowRestrictions = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/generated/**', '.local/**', 'dist/**', 'artifacts/**'] },
+  { ignores: ['node_modules/**', 'src/generated/**', '.local/**', 'dist/**', 'artifacts/**', 'reports/**', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

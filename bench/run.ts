@@ -11,6 +11,7 @@ import { runBackfill, type BackfillResult } from './benchmarks/backfill';
 import { runCompare, type CompareResult } from './benchmarks/compare';
 import { runLatency } from './benchmarks/latency';
 import { runStarvation } from './benchmarks/starvation';
+import { useRuntime, type Runtime } from './lib/cli';
 import { describeMachine } from './lib/machine';
 import { updateDoc, writeResults, type BenchResults } from './lib/report';
 import { backfillSection, compareSection, growthSection, latencySection, rebuildSection, starvationSection } from './lib/sections';
@@ -36,6 +37,9 @@ const USAGE = `usage: npm run bench -- [options]
   --latency-seconds N      seconds of adding jobs (default 30; --quick 10)
   --starvation-tenants N   tenants of the five backfills and the hourly job (default 20; --quick 5)
   --starvation-users N     users per tenant (default 50; --quick 20)
+  --runtime compiled|source  what the analytics subprocesses run: the compiled package (dist/, built
+                           first with npm run build; what the npm package and the image run) or the
+                           TypeScript sources through tsx (default compiled)
   --label TEXT             suffix of the results file (e.g. before, after)
   --no-doc                 do not rewrite docs/BENCHMARKS.md
   --render FILE            only rewrite docs/BENCHMARKS.md from a results file (runs nothing)`;
@@ -56,6 +60,7 @@ const { values: flags } = parseArgs({
     'latency-seconds': { type: 'string' },
     'starvation-tenants': { type: 'string' },
     'starvation-users': { type: 'string' },
+    runtime: { type: 'string', default: 'compiled' },
     label: { type: 'string' },
     'no-doc': { type: 'boolean', default: false },
     render: { type: 'string' },
@@ -98,6 +103,10 @@ for (const b of only) {
     process.exit(2);
   }
 }
+if (flags.runtime !== 'compiled' && flags.runtime !== 'source') {
+  console.error(`--runtime must be compiled or source (got ${JSON.stringify(flags.runtime)})\n\n${USAGE}`);
+  process.exit(2);
+}
 if (flags.label !== undefined && !/^[\w.-]+$/.test(flags.label)) {
   console.error('--label may use letters, digits, ".", "_" and "-" only');
   process.exit(2);
@@ -117,6 +126,7 @@ function tenantCounts(): number[] {
 const options = {
   quick,
   only,
+  runtime: flags.runtime as Runtime,
   runs: int('runs', flags.runs, 3),
   runs10k: int('runs-10k', flags['runs-10k'], 1),
   tenants: tenantCounts(),
@@ -148,6 +158,8 @@ const results: BenchResults = {
   errors: [],
 };
 log(`${command}: ${JSON.stringify(options)}`);
+useRuntime(options.runtime);
+log(`analytics subprocesses run ${options.runtime === 'compiled' ? 'the compiled package (dist/cli/index.js)' : 'the sources through tsx (bin/analytics.js)'}`);
 const loads: number[] = [];
 const sampler = setInterval(() => loads.push(os.loadavg()[0]!), 10_000);
 sampler.unref();

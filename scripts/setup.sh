@@ -15,7 +15,7 @@ TEMPORAL_TEST_SERVER_VERSION=1.40.0
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 # Custom search attributes the workflows set; the Web UI filters on them.
-SEARCH_ATTRIBUTES=(AggregationType=Keyword PeriodType=Keyword TenantCount=Int TenantId=Keyword JobId=Keyword)
+SEARCH_ATTRIBUTES=(AggregationType=Keyword PeriodType=Keyword TenantCount=Int TenantId=Keyword JobId=Keyword FailedTenants=Int)
 
 log() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }

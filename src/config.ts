@@ -65,6 +65,10 @@ export interface Config {
   exportDir: string;
   /** Directory `scheduled-report` jobs write text/HTML summaries to. @defaultValue .local/reports in the project */
   reportDir: string;
+  /** Cron (read in `tz`) of the `scheduled-report` schedule (SCHEDULED_REPORT_CRON). @defaultValue `0 6 * * 1` (Mondays 06:00) */
+  scheduledReportCron: string;
+  /** Period type the `scheduled-report` schedule reports on (SCHEDULED_REPORT_PERIOD). @defaultValue week */
+  scheduledReportPeriodType: 'day' | 'week' | 'month';
   /** How long `analytics workers` lets active jobs finish after SIGTERM/SIGINT. @defaultValue 30000 */
   shutdownGraceMs: number;
   /** Jobs one bridge worker follows at once. @defaultValue 5 */
@@ -78,10 +82,15 @@ export interface Config {
   /** Tenant activities the backfill lane (task queue `<taskQueue>-bulk`) runs at once in one worker process when nothing else runs. @defaultValue 20 */
   aggregationBulkSlots: number;
   /**
-   * Backfill tenant activities at once while other jobs' tenant activities run in the same
-   * process, so the schedules' jobs keep most of Postgres. @defaultValue 2
+   * Backfill tenant activities started at once while other jobs' tenant activities run in the
+   * same process, so the schedules' jobs have Postgres to themselves. @defaultValue 0
    */
   aggregationBulkYieldSlots: number;
+  /**
+   * How long a backfill tenant activity waits at most for other jobs before it starts anyway (one
+   * at a time), so a steady stream of jobs never stops a backfill. @defaultValue 30000
+   */
+  aggregationBulkMaxYieldMs: number;
   /** @defaultValue info */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -89,6 +98,19 @@ export interface Config {
    * line, `auto` pretty when stderr is a terminal and JSON otherwise. @defaultValue auto
    */
   logFormat: 'auto' | 'pretty' | 'json';
+  /**
+   * Port of the workers process's HTTP endpoint: Prometheus `/metrics`, `/healthz`, `/readyz`
+   * (METRICS_PORT); 0 turns it off. @defaultValue 9464
+   */
+  metricsPort: number;
+  /** Address that endpoint binds (METRICS_HOST); anything but loopback is opt-in. @defaultValue 127.0.0.1 */
+  metricsHost: string;
+  /**
+   * Prefix of the schedule ids of this deployment (SCHEDULE_ID_PREFIX), so two deployments in one
+   * namespace own separate schedules. @defaultValue none for QUEUE_NAME `analytics` (the ids stay
+   * `daily-revenue`, ...), else `<QUEUE_NAME>-`
+   */
+  scheduleIdPrefix: string;
 }
 
 /** TLS settings of the Temporal connection; files are PEM and read when connecting. */
@@ -118,14 +140,19 @@ export const CONFIG_DEFAULTS = {
   QUEUE_NAME: 'analytics',
   EXPORT_DIR: `${PROJECT_ROOT}.local/exports`,
   REPORT_DIR: `${PROJECT_ROOT}.local/reports`,
+  SCHEDULED_REPORT_CRON: '0 6 * * 1',
+  SCHEDULED_REPORT_PERIOD: 'week',
   SHUTDOWN_GRACE_MS: '30000',
   BRIDGE_CONCURRENCY: '5',
   BRIDGE_RESERVED_SLOTS: '2',
   BRIDGE_RATE_LIMIT: '10',
   AGGREGATION_MAX_IN_FLIGHT: '20',
   AGGREGATION_BULK_SLOTS: '20',
-  AGGREGATION_BULK_YIELD_SLOTS: '2',
+  AGGREGATION_BULK_YIELD_SLOTS: '0',
+  AGGREGATION_BULK_MAX_YIELD_MS: '30000',
   CONNECT_TIMEOUT_MS: '5000',
+  METRICS_PORT: '9464',
+  METRICS_HOST: '127.0.0.1',
 } as const;
 
 /** Variables whose values are secrets: never shown, not even in a configuration error. */
@@ -201,14 +228,25 @@ const fields = {
   }),
   EXPORT_DIR: z.string().min(1),
   REPORT_DIR: z.string().min(1),
+  // Five fields; the scheduler checks the expression itself when it installs the schedule.
+  SCHEDULED_REPORT_CRON: z.string().trim().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "0 6 * * 1"'),
+  SCHEDULED_REPORT_PERIOD: z.enum(['day', 'week', 'month']),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
   BRIDGE_CONCURRENCY: z.coerce.number().int().min(1).max(1000),
   BRIDGE_RESERVED_SLOTS: z.coerce.number().int().min(0).max(1000),
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
   AGGREGATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000),
   AGGREGATION_BULK_SLOTS: z.coerce.number().int().min(1).max(1000),
-  AGGREGATION_BULK_YIELD_SLOTS: z.coerce.number().int().min(1).max(1000),
+  AGGREGATION_BULK_YIELD_SLOTS: z.coerce.number().int().min(0).max(1000),
+  AGGREGATION_BULK_MAX_YIELD_MS: z.coerce.number().int().min(0).max(3_600_000),
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60 * 1000),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535),
+  METRICS_HOST: z.string().min(1),
+  SCHEDULE_ID_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
+    .max(64)
+    .optional(),
   REDIS_TLS: flag.optional(),
   REDIS_TLS_CA: file,
   TEMPORAL_TLS: flag.optional(),
@@ -294,6 +332,8 @@ export function loadConfig(
     queueName: r.QUEUE_NAME,
     exportDir: r.EXPORT_DIR,
     reportDir: r.REPORT_DIR,
+    scheduledReportCron: r.SCHEDULED_REPORT_CRON,
+    scheduledReportPeriodType: r.SCHEDULED_REPORT_PERIOD,
     shutdownGraceMs: r.SHUTDOWN_GRACE_MS,
     bridgeConcurrency: r.BRIDGE_CONCURRENCY,
     bridgeReservedSlots: r.BRIDGE_RESERVED_SLOTS,
@@ -301,6 +341,10 @@ export function loadConfig(
     aggregationMaxInFlight: r.AGGREGATION_MAX_IN_FLIGHT,
     aggregationBulkSlots: r.AGGREGATION_BULK_SLOTS,
     aggregationBulkYieldSlots: r.AGGREGATION_BULK_YIELD_SLOTS,
+    aggregationBulkMaxYieldMs: r.AGGREGATION_BULK_MAX_YIELD_MS,
+    metricsPort: r.METRICS_PORT,
+    metricsHost: r.METRICS_HOST,
+    scheduleIdPrefix: r.SCHEDULE_ID_PREFIX ?? (r.QUEUE_NAME === CONFIG_DEFAULTS.QUEUE_NAME ? '' : `${r.QUEUE_NAME}-`),
   };
 }
 

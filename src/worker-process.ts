@@ -3,8 +3,13 @@ import { systemClock } from './activities';
 import { createEnqueueActivities } from './activities/enqueue';
 import { createJobActivities } from './activities/jobs';
 import type { Config } from './config';
-import { createDb } from './db/client';
+import { createDb, poolOf } from './db/client';
 import type { Logger } from './logger';
+import { cachedFreshness } from './metrics/freshness';
+import { createWorkerMetrics } from './metrics/registry';
+import { startMetricsServer, type MetricsServer, type ProbeCheck } from './metrics/server';
+import { createReportEnqueue } from './queue/enqueue';
+import { scheduleDefinitions } from './scheduler/definitions';
 import { AnalyticsQueue, createEnqueue, type BridgeOptions, type BridgeWorker, type HealthReport } from './queue';
 import { createScheduler } from './scheduler/scheduler';
 import { temporalConnectionOptions } from './temporal/connection';
@@ -15,6 +20,8 @@ import { createTemporalWorker } from './temporal/worker';
 export interface WorkerProcess {
   /** The facade this process's bridge serves (and the schedules enqueue into). */
   readonly queue: AnalyticsQueue;
+  /** Base URL of the `/metrics`, `/healthz` and `/readyz` endpoint; undefined when it is off or could not bind. */
+  readonly metricsUrl: string | undefined;
   /** Resolves when the process has stopped (signal or shutdown()). */
   untilStopped(): Promise<void>;
   /**
@@ -41,7 +48,24 @@ export interface WorkerProcessOptions {
   activityInterceptors?: ActivityInterceptorsFactory[];
   /** Called with each periodic health report. */
   onHealth?: (report: HealthReport) => void;
+  /**
+   * Serve Prometheus `/metrics`, `/healthz` and `/readyz` (`analytics workers` passes METRICS_HOST
+   * and METRICS_PORT); false: no HTTP endpoint (the counters are still kept). @defaultValue false
+   */
+  metrics?: WorkerMetricsEndpoint | false;
 }
+
+export interface WorkerMetricsEndpoint {
+  /** @defaultValue 127.0.0.1 */
+  host?: string;
+  /** 0: any free port. */
+  port: number;
+  /** The Temporal SDK's Prometheus exporter (Runtime telemetry), merged into `/metrics`. @defaultValue none */
+  temporalMetricsUrl?: string;
+}
+
+/** How long scrapes reuse the newest-aggregate instants while this process writes none (the query reads every aggregate table). */
+const FRESHNESS_TTL_MS = 15_000;
 
 /** Exit code after a second signal forced the exit (128 + SIGTERM). */
 export const FORCED_EXIT_CODE = 143;
@@ -62,6 +86,16 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal).native);
   const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
+  const freshness = cachedFreshness(poolOf(db), FRESHNESS_TTL_MS);
+  const metrics = createWorkerMetrics({ queueName: config.queueName, queueCounts: () => queue.getQueueMetrics(), freshness: freshness.read });
+  const recorder = {
+    ...metrics.recorder,
+    tenantAggregated: (...args: Parameters<typeof metrics.recorder.tenantAggregated>) => {
+      freshness.invalidate();
+      metrics.recorder.tenantAggregated(...args);
+    },
+  };
+  let metricsServer: MetricsServer | undefined;
   const temporalWorkers: Worker[] = [];
   let bridge: BridgeWorker | undefined;
   const runs: Promise<void>[] = [];
@@ -73,6 +107,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     runs.push(run);
   };
   const releaseAll = async () => {
+    await metricsServer?.close();
     await bridge?.close().catch(() => {});
     for (const w of temporalWorkers) if (w.getState() === 'RUNNING') w.shutdown();
     // Workers hold the connection: they must be gone before it can close.
@@ -84,7 +119,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   try {
     await queue.ready();
     if (runJobs) {
-      const activities = createJobActivities({ db, clock: systemClock, logger: activityLogger, exportDir: config.exportDir, reportDir: config.reportDir });
+      const activities = createJobActivities({ db, clock: systemClock, logger: activityLogger, metrics: recorder, exportDir: config.exportDir, reportDir: config.reportDir });
       // Backfills run on a task queue of their own with their own slots (src/queue/job-class.ts),
       // so the schedules' jobs never queue behind their workflow tasks and tenant activities.
       const lanes = [
@@ -92,7 +127,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
         { taskQueue: bulkTaskQueueOf(config.temporal.taskQueue), slots: bulkSlots },
       ];
       // While other jobs' tenants run, backfills yield all but a few of their slots.
-      const gate = createLaneGate({ isBulk: (taskQueue) => taskQueue === lanes[1]!.taskQueue, yieldSlots: config.aggregationBulkYieldSlots });
+      const gate = createLaneGate({ isBulk: (taskQueue) => taskQueue === lanes[1]!.taskQueue, yieldSlots: config.aggregationBulkYieldSlots, maxYieldMs: config.aggregationBulkMaxYieldMs });
       for (const { taskQueue, slots } of lanes) {
         start(
           await createTemporalWorker({
@@ -108,19 +143,23 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     }
     if (runCron) {
       // The trigger workflows have their own task queue, so `--cron-only` serves them alone.
+      const definitions = scheduleDefinitions({ cron: config.scheduledReportCron, periodType: config.scheduledReportPeriodType });
       start(
         await createTemporalWorker({
           connection,
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.scheduleTaskQueue,
-          activities: createEnqueueActivities({ enqueue: createEnqueue(queue) }),
+          activities: createEnqueueActivities({ enqueue: createEnqueue(queue), enqueueReport: createReportEnqueue(queue), definitions }),
         }),
       );
       const scheduler = createScheduler({
         client: await queue.temporalClient(),
         taskQueue: config.temporal.scheduleTaskQueue,
         timezone: config.tz,
+        idPrefix: config.scheduleIdPrefix,
+        owner: { queue: config.queueName, taskQueue: config.temporal.scheduleTaskQueue },
         logger,
+        definitions,
       });
       await scheduler.initializeScheduler();
     }
@@ -132,6 +171,14 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
         aggregationRunOptions: { maxConcurrentActivities: config.aggregationMaxInFlight },
         ...options.bridge,
       });
+      const settled = (outcome: 'completed' | 'failed') => (job: { name: string; processedOn?: number | undefined; finishedOn?: number | undefined } | undefined) => {
+        if (job?.processedOn !== undefined) metrics.jobSettled(job.name, outcome, (job.finishedOn ?? Date.now()) - job.processedOn);
+      };
+      bridge.worker.on('completed', settled('completed'));
+      bridge.worker.on('failed', settled('failed'));
+    }
+    if (options.metrics) {
+      metricsServer = await serveMetrics(options.metrics);
     }
   } catch (err) {
     await releaseAll();
@@ -170,6 +217,8 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       if (!finished) logger.warn('grace period over: unfinished jobs go back to the queue; their workflows continue');
       for (const w of temporalWorkers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
+      // Served until the workers are gone: /readyz answers 503 ("shutting down") while they drain.
+      await metricsServer?.close();
       await db.$disconnect();
       await queue.close();
       await connection.close();
@@ -200,8 +249,39 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     process.on('SIGTERM', onSignal);
   }
 
+  async function serveMetrics(endpoint: WorkerMetricsEndpoint): Promise<MetricsServer | undefined> {
+    const workerChecks = (): ProbeCheck[] =>
+      temporalWorkers.map((w, i) => ({ name: `temporal-worker-${i + 1}`, ok: w.getState() === 'RUNNING', detail: w.getState() }));
+    try {
+      return await startMetricsServer({
+        host: endpoint.host ?? '127.0.0.1',
+        port: endpoint.port,
+        metrics,
+        temporalMetricsUrl: endpoint.temporalMetricsUrl,
+        live: () => workerChecks().filter((c) => c.detail === 'FAILED'),
+        ready: async () => {
+          const checks = workerChecks();
+          if (stopping) checks.push({ name: 'process', ok: false, detail: 'shutting down' });
+          if (bridge) {
+            const status = await bridge.worker.client.then((c) => c.status).catch((err: unknown) => `error: ${(err as Error).message}`);
+            const running = bridge.worker.isRunning() && !bridge.worker.isPaused();
+            checks.push({ name: 'bridge', ok: running && status === 'ready', detail: `${running ? 'running' : 'not running'}, redis ${status}` });
+          }
+          return checks;
+        },
+      });
+    } catch (err) {
+      // The metrics endpoint is an observer: a taken port must not keep the workers from running.
+      logger.error({ err, host: endpoint.host, port: endpoint.port }, 'metrics endpoint not served: cannot listen (set METRICS_PORT to a free port, or 0 to turn it off)');
+      return undefined;
+    }
+  }
+
   return {
     queue,
+    get metricsUrl() {
+      return metricsServer?.url;
+    },
     untilStopped: async () => {
       await running;
       await shutdown();

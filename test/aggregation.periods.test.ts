@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
 import {
+  assertPeriodType,
+  assertZone,
   countPeriods,
+  isPeriodType,
   listPeriods,
   parseBoundary,
   periodContaining,
@@ -9,7 +13,7 @@ import {
   type Period,
 } from '../src/aggregation/periods';
 import type { PeriodType } from '../src/contract/aggregation';
-import { InvalidPeriodError, TooManyPeriodsError } from '../src/errors';
+import { InvalidInputError, InvalidPeriodError, TooManyPeriodsError } from '../src/errors';
 
 // Expected instants are worked out by hand from each zone's offsets:
 // New York EST = UTC-5, EDT = UTC-4 (2025: EDT from Mar 9 02:00, back to EST Nov 2 02:00);
@@ -52,6 +56,32 @@ describe('days in the tenant timezone', () => {
       ['2018-11-04T03:00:00.000Z', '2018-11-05T02:00:00.000Z'],
       ['2018-11-05T02:00:00.000Z', '2018-11-06T02:00:00.000Z'],
     ]);
+  });
+
+  it('zones whose clocks change at local midnight: a skipped midnight starts the day at 01:00, a repeated one at the first 00:00', () => {
+    // Havana: 2024-11-03 01:00 CDT (-4) goes back to 00:00 CST (-5), so 00:00 happens twice and the
+    // day starts at the first (04:00Z); 2025-03-09 00:00 CST jumps to 01:00 CDT (05:00Z both).
+    expect(range('America/Havana', '2024-11-02', '2024-11-04', 'day')).toEqual([
+      ['2024-11-02T04:00:00.000Z', '2024-11-03T04:00:00.000Z'],
+      ['2024-11-03T04:00:00.000Z', '2024-11-04T05:00:00.000Z'],
+    ]);
+    expect(range('America/Havana', '2025-03-08', '2025-03-10', 'day').map(hours)).toEqual([24, 23]);
+    expect(range('America/Havana', '2025-03-09', '2025-03-10', 'day')).toEqual([['2025-03-09T05:00:00.000Z', '2025-03-10T04:00:00.000Z']]);
+    // Santiago: 2024-09-08 00:00 (-4) jumps to 01:00 (-3); 2025-04-06 00:00 (-3) goes back to 23:00 (-4) on the 5th.
+    expect(range('America/Santiago', '2024-09-07', '2024-09-09', 'day')).toEqual([
+      ['2024-09-07T04:00:00.000Z', '2024-09-08T04:00:00.000Z'],
+      ['2024-09-08T04:00:00.000Z', '2024-09-09T03:00:00.000Z'],
+    ]);
+    expect(range('America/Santiago', '2025-04-05', '2025-04-06', 'day')).toEqual([['2025-04-05T03:00:00.000Z', '2025-04-06T04:00:00.000Z']]);
+    // Beirut: 2024-10-27 00:00 (+3) goes back to 23:00 (+2) on the 26th; 2025-03-30 00:00 (+2) jumps to 01:00 (+3).
+    expect(range('Asia/Beirut', '2024-10-26', '2024-10-27', 'day')).toEqual([['2024-10-25T21:00:00.000Z', '2024-10-26T22:00:00.000Z']]);
+    expect(range('Asia/Beirut', '2025-03-29', '2025-03-31', 'day')).toEqual([
+      ['2025-03-28T22:00:00.000Z', '2025-03-29T22:00:00.000Z'],
+      ['2025-03-29T22:00:00.000Z', '2025-03-30T21:00:00.000Z'],
+    ]);
+    // The week and the month around a skipped midnight start where their first day does.
+    expect(range('America/Havana', '2025-03-10', '2025-03-11', 'week')).toEqual([['2025-03-10T04:00:00.000Z', '2025-03-17T04:00:00.000Z']]);
+    expect(range('America/Santiago', '2024-09-10', '2024-09-11', 'month')).toEqual([['2024-09-01T04:00:00.000Z', '2024-10-01T03:00:00.000Z']]);
   });
 
   it('a half-hour offset zone (Asia/Kolkata)', () => {
@@ -136,5 +166,56 @@ describe('validation', () => {
     expect(() => resolve('2025-01-01', '2027-09-29', 'day')).toThrow(TooManyPeriodsError);
     expect(resolve('2025-01-01', '2025-01-11', 'day', 10).periods).toHaveLength(10);
     expect(() => resolve('2025-01-01', '2025-01-12', 'day', 10)).toThrow(/^periodEnd: the range covers more than 10 periods/);
+  });
+});
+
+describe('the parts, with their messages', () => {
+  it('isPeriodType / assertPeriodType name the field (periodType by default)', () => {
+    expect(['day', 'week', 'month', 'quarter', 'year'].every(isPeriodType)).toBe(true);
+    expect([isPeriodType('Day'), isPeriodType(undefined), isPeriodType(1)]).toEqual([false, false, false]);
+    expect(assertPeriodType('week')).toBe('week');
+    expect(() => assertPeriodType('hour')).toThrow('periodType: unknown period type "hour" (expected one of day, week, month, quarter, year)');
+    expect(() => assertPeriodType(7, 'jobs[0].periodType')).toThrow(expect.objectContaining({ field: 'jobs[0].periodType' }));
+  });
+
+  it('assertZone accepts IANA zones and names the field (timezone by default)', () => {
+    expect(assertZone('America/Havana')).toBe('America/Havana');
+    const attempt = () => assertZone('Mars/Olympus');
+    expect(attempt).toThrow(InvalidInputError);
+    expect(attempt).toThrow('timezone: "Mars/Olympus" is not an IANA timezone');
+    expect(() => assertZone('EST5EDTX', 'organizations.timezone')).toThrow(/^organizations\.timezone: "EST5EDTX"/);
+  });
+
+  it('parseBoundary says what is wrong with a boundary', () => {
+    expect(() => parseBoundary(20250101, 'UTC', 'periodStart')).toThrow('periodStart: expected an ISO date or instant, got 20250101');
+    for (const value of ['x2025-01-01', '12025-01-01', '2025-01-01x', 'x2025-01-01T00:00:00Z', '2025-01-01T00:00:00Zx', '2025-01-01T00:00:00+05:30x']) {
+      expect(() => parseBoundary(value, 'UTC', 'periodEnd'), value).toThrow(
+        `periodEnd: ${JSON.stringify(value)} is neither an ISO date (YYYY-MM-DD) nor an ISO instant with offset`,
+      );
+    }
+    // A well-formed date that is no day: luxon's own explanation is shown.
+    const explanation = DateTime.fromISO('2025-02-30', { zone: 'UTC' }).invalidExplanation!;
+    expect(explanation.length).toBeGreaterThan(0);
+    expect(() => parseBoundary('2025-02-30', 'UTC', 'periodStart')).toThrow(`periodStart: "2025-02-30" is not a valid date (${explanation})`);
+  });
+
+  it('parseBoundary reads instants with or without seconds and offsets with or without a colon', () => {
+    const at = (v: string) => toInstant(parseBoundary(v, 'Asia/Kolkata', 'f'));
+    expect(at('2025-01-01T10:00Z')).toBe('2025-01-01T10:00:00.000Z');
+    expect(at('2025-01-01T10:00:00.5Z')).toBe('2025-01-01T10:00:00.500Z');
+    expect(at('2025-01-01T10:00:00+0530')).toBe('2025-01-01T04:30:00.000Z');
+    expect(at('2025-01-01T10:00:00-03:00')).toBe('2025-01-01T13:00:00.000Z');
+    // The result is in the tenant zone whatever offset the instant carried.
+    expect(parseBoundary('2025-01-01T10:00:00Z', 'Asia/Kolkata', 'f').zoneName).toBe('Asia/Kolkata');
+  });
+
+  it('listPeriods names periodEnd by default; countPeriods applies its own maximum', () => {
+    const from = parseBoundary('2025-01-01', 'UTC', 'f');
+    const to = parseBoundary('2025-01-08', 'UTC', 't');
+    expect(() => listPeriods(from, to, 'day', { maxPeriods: 6 })).toThrow(/^periodEnd: the range covers more than 6 periods/);
+    expect(() => listPeriods(from, to, 'day', { maxPeriods: 6, field: 'to' })).toThrow(/^to: /);
+    expect(countPeriods(from, to, 'day', 7)).toBe(7);
+    expect(() => countPeriods(from, to, 'day', 6)).toThrow(TooManyPeriodsError);
+    expect(listPeriods(to, to, 'day')).toEqual([]);
   });
 });

@@ -13,11 +13,16 @@ import { testService } from './helpers/service';
 // For random data (several seeds, several tenants with different timezones in one database),
 // every aggregate row must equal the independent oracle of test/helpers/oracle.ts.
 
-const ZONES = ['America/New_York', 'Europe/Berlin', 'Australia/Sydney', 'Asia/Kolkata', 'UTC', 'America/Los_Angeles'];
+// The last three change their clocks at local midnight, so some local days start later than
+// 00:00 or contain a midnight twice: Santiago skips 00:00 on 2024-09-08 (spring) and repeats
+// 23:00-24:00 on 2025-04-05; Havana skips 00:00 on 2025-03-09 and repeats 00:00-01:00 on
+// 2024-11-03; Beirut skips 00:00 on 2025-03-30 and repeats 23:00-24:00 on 2024-10-26.
+const ZONES = ['America/New_York', 'Europe/Berlin', 'Australia/Sydney', 'Asia/Kolkata', 'UTC', 'America/Los_Angeles', 'America/Santiago', 'America/Havana', 'Asia/Beirut'];
 const SEEDS = [1, 2, 3, 4, 5];
 const RANGES: [OraclePeriodType, string, string][] = [
-  ['day', '2024-10-25', '2024-11-08'], // fall-back days (Berlin Oct 27, New York Nov 3)
-  ['day', '2025-03-06', '2025-04-09'], // spring-forward days and Sydney's Apr 6
+  ['day', '2024-09-05', '2024-09-11'], // Santiago's 2024-09-08 starts at 01:00
+  ['day', '2024-10-25', '2024-11-08'], // fall-back days (Berlin Oct 27, Beirut Oct 26, New York and Havana Nov 3)
+  ['day', '2025-03-06', '2025-04-09'], // spring-forward days (Havana Mar 9, Beirut Mar 30) and Sydney's and Santiago's Apr 6
   ['week', '2024-10-21', '2025-02-03'], // 2025-W01 starts 2024-12-30
   ['month', '2024-09-01', '2025-05-01'],
   ['quarter', '2024-07-01', '2025-07-01'],

@@ -52,10 +52,10 @@ describe('analytics schedule', () => {
     expect(reversed.stderr).toContain('must be after --from');
   });
 
-  it('install, then list --json shows the four schedules in TZ', async () => {
+  it('install, then list --json shows the five schedules in TZ', async () => {
     const install = await runCli(['schedule', 'install', '--json'], { env });
     expect(install.code, install.stderr).toBe(0);
-    expect((JSON.parse(install.stdout) as { created: string[] }).created.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    expect((JSON.parse(install.stdout) as { created: string[] }).created.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
     const list = await runCli(['schedule', 'list', '--json'], { env });
     expect(list.code).toBe(0);
     const status = JSON.parse(list.stdout) as { name: string; schedule: string; timezone: string; enabled: boolean }[];
@@ -64,6 +64,7 @@ describe('analytics schedule', () => {
       'daily-revenue 0 0 * * * Europe/Berlin true',
       'monthly-cohorts 0 1 1 * * Europe/Berlin true',
       'weekly-tournaments 0 2 * * 1 Europe/Berlin true',
+      'scheduled-report 0 6 * * 1 Europe/Berlin true',
     ]);
     const human = await runCli(['schedule', 'list'], { env });
     expect(human.stdout).toMatch(/^daily-revenue\s+0 0 \* \* \*\s+Europe\/Berlin\s+true/m);
@@ -84,8 +85,12 @@ describe('analytics schedule', () => {
     expect(ours.code, ours.stderr).toBe(0);
     await expect.poll(async () => (await jobIds()).length, { timeout: 20_000 }).toBe(before.length + 1);
     // Temporal names a scheduled run `<workflowId>-<nominal time in whole seconds>`: a second
-    // trigger within the same second is the same run. Let the clock pass a second boundary.
-    await new Promise((r) => setTimeout(r, 1_100));
+    // trigger within the same second is the same run. Wait until the clock has left the first
+    // run's nominal second (read from its job id).
+    const [firstId] = (await jobIds()).filter((id) => !before.includes(id));
+    const firstNominalMs = Date.parse(firstId!.slice('daily-revenue-'.length).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    expect(firstNominalMs).not.toBeNaN();
+    await expect.poll(() => Date.now(), { timeout: 5_000, interval: 50 }).toBeGreaterThanOrEqual(firstNominalMs + 1_000);
     const theirs = spawnSync(TEMPORAL_CLI, ['schedule', 'trigger', '--schedule-id', 'daily-revenue', '--address', env.TEMPORAL_ADDRESS!, '--namespace', namespace], { encoding: 'utf8' });
     expect(theirs.status, theirs.stderr).toBe(0);
     await expect.poll(async () => (await jobIds()).length, { timeout: 20_000 }).toBe(before.length + 2);

@@ -13,6 +13,8 @@ import { createTestNamespace } from './helpers/temporal';
 let t: TestDatabase;
 let connection: Connection;
 let namespace: string;
+/** The schedules of a queue other than `analytics` carry its name as a prefix (SCHEDULE_ID_PREFIX's default). */
+let idPrefix = '';
 
 beforeAll(async () => {
   t = await createTestDatabase('clistart');
@@ -21,7 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await createScheduler({ client: new Client({ connection, namespace }), taskQueue: 'unused' }).destroyScheduler();
+  await createScheduler({ client: new Client({ connection, namespace }), taskQueue: 'unused', idPrefix }).destroyScheduler();
   await connection?.close();
   await t?.drop();
 });
@@ -37,6 +39,7 @@ describe('analytics start --once', () => {
       QUEUE_NAME: `q-${suffix}`,
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
     };
+    idPrefix = `${env.QUEUE_NAME}-`;
     const r = await runCli(['start', '--once', '--days', '7'], { env, timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('the database has no organizations: seeding demo data (4 tenants');
@@ -53,7 +56,9 @@ describe('analytics start --once', () => {
               (SELECT count(*)::int FROM organizations) AS orgs`,
     );
     expect(counts.rows[0]).toEqual({ revenue: 28, tournaments: 28, orgs: 4 });
-    const status = await createScheduler({ client: new Client({ connection, namespace }), taskQueue: `tq-${suffix}-schedules` }).getSchedulerStatus();
-    expect(status.map((s) => s.name)).toEqual(['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments']);
+    const status = await createScheduler({ client: new Client({ connection, namespace }), taskQueue: `tq-${suffix}-schedules`, idPrefix }).getSchedulerStatus();
+    expect(status.map((s) => s.name)).toEqual(['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments', 'scheduled-report']);
+    expect(status.map((s) => s.scheduleId)).toEqual(status.map((s) => `${idPrefix}${s.name}`));
+    expect(status.every((s) => s.owner?.queue === env.QUEUE_NAME && s.owner.taskQueue === `tq-${suffix}-schedules`)).toBe(true);
   });
 });

@@ -129,8 +129,9 @@ describe('analytics workers', () => {
       queue = blocked.queue;
       const signalledAt = Date.now();
       w.child.kill('SIGTERM');
-      // The job is still running: the process must wait for it.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // The process has taken the signal, and the job is still running: it must wait for it
+      // (it exits only after the job's lock is released, checked below).
+      await expect.poll(() => w.stderr(), { timeout: 10_000, interval: 50 }).toContain('signal received: stopping gracefully');
       expect(w.child.exitCode).toBeNull();
       expect(await (await queue.getJob(blocked.jobId))!.getState()).toBe('active');
       const releasedAt = Date.now();
@@ -158,7 +159,8 @@ describe('analytics workers', () => {
       const blocked = await addBlockedJob(env);
       queue = blocked.queue;
       w.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 500));
+      // The first signal is taken (a graceful stop begins) before the second one is sent.
+      await expect.poll(() => w.stderr(), { timeout: 10_000, interval: 50 }).toContain('signal received: stopping gracefully');
       expect(w.child.exitCode).toBeNull();
       w.child.kill('SIGTERM');
       const exit = await Promise.race([w.exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);

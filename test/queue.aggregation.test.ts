@@ -9,6 +9,7 @@ import { runRealWorker } from './fixtures/real-workers';
 import { testConfig } from './helpers/config';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { activity, cohortRows, org, payment, refund, revenueRows, subscription, tournamentRows, user } from './helpers/fixtures';
+import { loadRaw, oracleCohorts, oracleRevenue, oracleTournaments } from './helpers/oracle';
 import { createTestRedis } from './helpers/redis';
 import { connectTestTemporal, type TestTemporal } from './helpers/temporal';
 
@@ -114,9 +115,11 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
   });
 
   it("runs the README's all-types job for every active tenant: each tenant's last complete day, cohorts of this and last month", async () => {
-    const job = await addJob('aggregation', { type: 'all' });
-    // The raw rows above all predate February 2026, so "yesterday" and this month hold none of them.
-    expect(job.timestamp).toBeGreaterThan(Date.parse('2026-03-01T00:00:00Z'));
+    // The README's call, with the request time pinned (BullMQ's own `timestamp` option): the
+    // defaults are computed from it, so the expected rows do not depend on today's date.
+    const requestedAt = Date.parse('2025-11-07T12:00:00Z');
+    const job = await addJob('aggregation', { type: 'all' }, { timestamp: requestedAt });
+    expect(job.timestamp).toBe(requestedAt);
 
     const done = await waitForState(queue, job.id!, 'completed', 90_000);
     const result = done.returnvalue as AggregationWorkflowResult;
@@ -127,40 +130,50 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
       'org_123/cohorts/succeeded', 'org_123/revenue/succeeded', 'org_123/tournaments/succeeded',
       'org_456/cohorts/succeeded', 'org_456/revenue/succeeded', 'org_456/tournaments/succeeded',
     ]);
-    // "Yesterday" in each tenant's timezone, as of the moment the job was added (Postgres does the calendar).
-    const { rows } = await t.pool.query<{ tz: string; start: string }>(
-      `SELECT tz, to_char(((date_trunc('day', to_timestamp($1 / 1000.0) AT TIME ZONE tz) - interval '1 day') AT TIME ZONE tz) AT TIME ZONE 'UTC',
-                          'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS start
-       FROM unnest(ARRAY['UTC', 'America/New_York']) AS tz`,
-      [job.timestamp],
-    );
-    const yesterday = Object.fromEntries(rows.map((r) => [r.tz, r.start]));
-    const revenue123 = (await revenueRows(t.pool, 'org_123')).filter((r) => r.period_start === yesterday.UTC);
-    // Nothing happened that day; s1 still runs: MRR 2000.
-    expect(revenue123).toMatchObject([{ period_type: 'day', total_revenue_cents: '0', payment_count: 0, payment_success_rate: '0.00', mrr_cents: '2000', arr_cents: '24000' }]);
-    expect((await revenueRows(t.pool, 'org_456')).map((r) => r.period_start)).toEqual([yesterday['America/New_York']]);
-    expect((await tournamentRows(t.pool, 'org_456')).map((r) => [r.period_start, r.tournament_count])).toEqual([[yesterday['America/New_York'], 0]]);
+    // Nov 7 12:00Z is 07:00 on Nov 7 in New York too: "yesterday" is Nov 6 in both zones; New
+    // York's is 05:00Z..05:00Z (EST since Nov 2).
+    const nov6 = (rows: Record<string, unknown>[]) => rows.filter((r) => r.period_start === '2025-11-06T00:00:00.000Z' || r.period_start === '2025-11-06T05:00:00.000Z');
+    // By hand: p5 (9999, succeeded) at Nov 6 00:00Z; s2 was cancelled on Nov 4, so MRR is s1's 2000.
+    expect(nov6(await revenueRows(t.pool, 'org_123'))).toEqual([
+      {
+        period_type: 'day', period_start: '2025-11-06T00:00:00.000Z', period_end: '2025-11-07T00:00:00.000Z',
+        total_revenue_cents: '9999', gross_revenue_cents: '9999', payment_count: 1, payment_success_count: 1, payment_success_rate: '100.00',
+        refund_count: 0, refund_amount_cents: '0', mrr_cents: '2000', arr_cents: '24000',
+      },
+    ]);
+    expect((await revenueRows(t.pool, 'org_456')).map((r) => [r.period_start, r.period_end])).toEqual([['2025-11-06T05:00:00.000Z', '2025-11-07T05:00:00.000Z']]);
     expect(await revenueRows(t.pool, 'org_off')).toEqual([]);
-    // Nobody signed up this month or last: empty cohorts have no rows.
-    expect(await cohortRows(t.pool, 'org_123')).toEqual([]);
+    // And against the independent oracle, every table of both tenants: the day Nov 6, the cohort
+    // months October and November as of the request time.
+    for (const tenantId of ['org_123', 'org_456']) {
+      const raw = await loadRaw(t.pool, tenantId);
+      expect(nov6(await revenueRows(t.pool, tenantId)), `${tenantId} revenue`).toEqual(oracleRevenue(raw, 'day', '2025-11-06', '2025-11-07'));
+      expect(await tournamentRows(t.pool, tenantId), `${tenantId} tournaments`).toEqual(oracleTournaments(raw, 'day', '2025-11-06', '2025-11-07'));
+      expect(await cohortRows(t.pool, tenantId), `${tenantId} cohorts`).toEqual(oracleCohorts(raw, '2025-10-01', '2025-12-01', requestedAt));
+    }
+    // By hand: October's cohort is u1 and u2, u1 active in November; November's is u3 alone.
+    expect((await cohortRows(t.pool, 'org_123')).map((r) => [r.cohort_month, r.month_number, r.retained_users])).toEqual([
+      ['2025-10-01', 0, 2],
+      ['2025-10-01', 1, 1],
+      ['2025-11-01', 0, 1],
+    ]);
   });
 
   it("runs the README's cohorts job for October 2025: every month number up to the month the job was added in", async () => {
-    const job = await addJob('aggregation', { type: 'cohorts', periodStart: '2025-10-01' });
+    // Added (pinned request time) on 2026-02-10: month numbers 0 (October) to 4 (February).
+    const job = await addJob('aggregation', { type: 'cohorts', periodStart: '2025-10-01' }, { timestamp: Date.parse('2026-02-10T09:00:00Z') });
 
     const done = await waitForState(queue, job.id!, 'completed', 90_000);
     const result = done.returnvalue as AggregationWorkflowResult;
     expect(result.totals).toMatchObject({ tenants: 2, tasks: 2, succeeded: 2, failed: 0 });
 
-    const added = new Date(job.timestamp);
-    const lastMonthNumber = (added.getUTCFullYear() - 2025) * 12 + added.getUTCMonth() - 9;
     const expected = [
       { month_number: 0, retained_users: 2, retention_rate: '100.00' },
       { month_number: 1, retained_users: 1, retention_rate: '50.00' }, // u1 in November (u3 is not in the cohort)
       { month_number: 2, retained_users: 1, retention_rate: '50.00' }, // u2 in December
       { month_number: 3, retained_users: 1, retention_rate: '50.00' }, // u1 in January
+      { month_number: 4, retained_users: 0, retention_rate: '0.00' }, // nobody in February
     ];
-    for (let k = 4; k <= lastMonthNumber; k++) expected.push({ month_number: k, retained_users: 0, retention_rate: '0.00' });
     expect((await cohortRows(t.pool, 'org_123')).filter((r) => r.cohort_month === '2025-10-01')).toEqual(
       expected.map((e) => ({ cohort_month: '2025-10-01', cohort_size: 2, ...e })),
     );

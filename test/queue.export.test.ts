@@ -12,13 +12,20 @@ import { connectTestTemporal, type TestTemporal } from './helpers/temporal';
 
 // `export` jobs through the facade, the bridge, the real exportWorkflow and its activities, over
 // aggregate rows written here by hand. The expected files are built from what Postgres itself
-// prints for those rows (::text, to_char), not from the exporter's own formatting.
+// prints for those rows (::text, to_char, numeric division), not from the exporter's own formatting.
+// The tenant is suspended, so nothing recomputes its hand-written rows (an export first computes
+// an active tenant's missing rows: test/reports.acceptance.test.ts).
 
 const COMPUTED_AT = '2025-11-06T01:02:03.456Z';
 /** Europe/Berlin local midnight of a November 2025 day (CET, UTC+1), as a UTC instant. */
 const berlinMidnight = (day: number) => `2025-${day === 0 ? '10-31' : `11-${String(day).padStart(2, '0')}`}T00:00:00+01:00`;
 
 const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+/** The tenant-local first and last day of a period, and its zone and currency, as Postgres computes them. */
+const TERMS = `o.timezone, to_char(period_start AT TIME ZONE o.timezone, 'YYYY-MM-DD') AS period_first_day,
+  to_char((period_end AT TIME ZONE o.timezone) - interval '1 day', 'YYYY-MM-DD') AS period_last_day, o.currency`;
+/** Cents and the same amount as a decimal, by numeric division. */
+const money = (name: string) => `${name}_cents::text, (${name}_cents / 100.0)::numeric(30, 2)::text AS ${name}`;
 
 /** RFC 4180 quoting, written independently of the exporter's. */
 function csvCell(value: unknown): string {
@@ -31,15 +38,20 @@ function csv(rows: Record<string, unknown>[], columns: string[]): string {
   return [columns, ...rows.map((r) => columns.map((c) => r[c]))].map((cells) => `${cells.map(csvCell).join(',')}\r\n`).join('');
 }
 
+const PERIOD_COLUMNS = ['period_start', 'period_end', 'timezone', 'period_first_day', 'period_last_day', 'currency'];
 const REVENUE_COLUMNS = [
-  'tenant_id', 'period_type', 'period_start', 'period_end', 'total_revenue_cents', 'gross_revenue_cents', 'payment_count',
-  'payment_success_count', 'payment_success_rate', 'refund_count', 'refund_amount_cents', 'mrr_cents', 'arr_cents', 'computed_at',
+  'tenant_id', 'period_type', ...PERIOD_COLUMNS, 'total_revenue_cents', 'total_revenue', 'gross_revenue_cents', 'gross_revenue', 'payment_count',
+  'payment_success_count', 'payment_success_rate', 'refund_count', 'refund_amount_cents', 'refund_amount', 'mrr_cents', 'mrr', 'arr_cents', 'arr',
+  'computed_at',
 ];
 const TOURNAMENT_COLUMNS = [
-  'tenant_id', 'period_type', 'period_start', 'period_end', 'tournament_count', 'completed_count', 'completion_rate', 'total_players',
-  'avg_players', 'avg_duration_minutes', 'most_popular_format', 'revenue_cents', 'computed_at',
+  'tenant_id', 'period_type', ...PERIOD_COLUMNS, 'tournament_count', 'completed_count', 'completion_rate', 'total_players',
+  'avg_players', 'avg_duration_minutes', 'most_popular_format', 'revenue_cents', 'revenue', 'computed_at',
 ];
-const COHORT_COLUMNS = ['tenant_id', 'cohort_month', 'month_number', 'cohort_size', 'retained_users', 'retention_rate', 'computed_at'];
+const COHORT_COLUMNS = [
+  'tenant_id', 'cohort_month', 'timezone', 'cohort_month_start', 'cohort_month_end', 'month_number', 'cohort_size', 'retained_users', 'retention_rate',
+  'computed_at',
+];
 
 describe('export jobs', () => {
   const redis = createTestRedis();
@@ -55,6 +67,7 @@ describe('export jobs', () => {
     exportDir = await mkdtemp(join(tmpdir(), 'analytics-export-'));
     const q = t.pool;
     await q.query(`INSERT INTO organizations (id, name, timezone, currency) VALUES ('org_exp', 'Export Org', 'Europe/Berlin', 'EUR'), ('org_other', 'Other', 'UTC', 'USD')`);
+    await q.query(`UPDATE organizations SET status = 'suspended' WHERE id = 'org_exp'`);
     // Day rows for Berlin days Oct 31 .. Nov 6: the job's range [Nov 1, Nov 6) holds five of them.
     for (let day = 0; day <= 6; day++) {
       await q.query(
@@ -107,10 +120,10 @@ describe('export jobs', () => {
 
   async function sqlRevenue(): Promise<Record<string, unknown>[]> {
     const { rows } = await t.pool.query(
-      `SELECT tenant_id, period_type, ${utc('period_start')}, ${utc('period_end')}, total_revenue_cents::text, gross_revenue_cents::text,
-              payment_count, payment_success_count, payment_success_rate::text, refund_count, refund_amount_cents::text,
-              mrr_cents::text, arr_cents::text, ${utc('computed_at')}
-       FROM revenue_aggregates WHERE tenant_id = 'org_exp' AND period_type = 'day'
+      `SELECT tenant_id, period_type, ${utc('period_start')}, ${utc('period_end')}, ${TERMS}, ${money('total_revenue')}, ${money('gross_revenue')},
+              payment_count, payment_success_count, payment_success_rate::text, refund_count, ${money('refund_amount')},
+              ${money('mrr')}, ${money('arr')}, ${utc('computed_at')}
+       FROM revenue_aggregates JOIN organizations o ON o.id = tenant_id WHERE tenant_id = 'org_exp' AND period_type = 'day'
          AND period_start >= '2025-10-31T23:00:00Z' AND period_start < '2025-11-05T23:00:00Z' ORDER BY period_start`,
     );
     return rows;
@@ -135,15 +148,18 @@ describe('export jobs', () => {
     expect(await readFile(result.files[0]!.path, 'utf8')).toBe(csv(revenue, REVENUE_COLUMNS));
 
     const { rows: cohorts } = await t.pool.query(
-      `SELECT tenant_id, cohort_month::text, month_number, cohort_size, retained_users, retention_rate::text, ${utc('computed_at')}
-       FROM user_cohorts WHERE tenant_id = 'org_exp' AND cohort_month = '2025-11-01' ORDER BY month_number`,
+      `SELECT tenant_id, cohort_month::text, o.timezone,
+              to_char((cohort_month::timestamp AT TIME ZONE o.timezone) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS cohort_month_start,
+              to_char(((cohort_month + interval '1 month')::timestamp AT TIME ZONE o.timezone) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS cohort_month_end,
+              month_number, cohort_size, retained_users, retention_rate::text, ${utc('computed_at')}
+       FROM user_cohorts JOIN organizations o ON o.id = tenant_id WHERE tenant_id = 'org_exp' AND cohort_month = '2025-11-01' ORDER BY month_number`,
     );
     expect(await readFile(result.files[1]!.path, 'utf8')).toBe(csv(cohorts, COHORT_COLUMNS));
 
     const { rows: tournaments } = await t.pool.query(
-      `SELECT tenant_id, period_type, ${utc('period_start')}, ${utc('period_end')}, tournament_count, completed_count, completion_rate::text,
-              total_players, avg_players::text, avg_duration_minutes::text, most_popular_format, revenue_cents::text, ${utc('computed_at')}
-       FROM tournament_aggregates WHERE tenant_id = 'org_exp' AND period_start >= '2025-10-31T23:00:00Z' AND period_start < '2025-11-05T23:00:00Z'
+      `SELECT tenant_id, period_type, ${utc('period_start')}, ${utc('period_end')}, ${TERMS}, tournament_count, completed_count, completion_rate::text,
+              total_players, avg_players::text, avg_duration_minutes::text, most_popular_format, ${money('revenue')}, ${utc('computed_at')}
+       FROM tournament_aggregates JOIN organizations o ON o.id = tenant_id WHERE tenant_id = 'org_exp' AND period_start >= '2025-10-31T23:00:00Z' AND period_start < '2025-11-05T23:00:00Z'
        ORDER BY period_start`,
     );
     const tournamentCsv = await readFile(result.files[2]!.path, 'utf8');
@@ -163,6 +179,10 @@ describe('export jobs', () => {
     const parsed = JSON.parse(await readFile(file!.path, 'utf8')) as Record<string, unknown>[];
     expect(parsed).toEqual(await sqlRevenue());
     expect(parsed[3]!.gross_revenue_cents).toBe('9007199254740993');
+    // Decimals from the integer cents, never through a float (2^53 + 1 cents stays exact).
+    expect(parsed[3]!.gross_revenue).toBe('90071992547409.93');
+    expect(parsed[2]!.total_revenue).toBe('-25.00');
+    expect(parsed[0]).toMatchObject({ timezone: 'Europe/Berlin', currency: 'EUR', period_first_day: '2025-11-01', period_last_day: '2025-11-01' });
   });
 
   it('an unknown tenant fails the job once, naming the tenant', async () => {

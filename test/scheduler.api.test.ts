@@ -22,7 +22,7 @@ import { startTriggerWorker, type TriggerWorker } from './helpers/trigger-worker
 // so the file owns a namespace; a trigger worker on its own task queue enqueues what the
 // schedules fire into a private BullMQ queue on the real Redis, read back here.
 
-const NAMES = ['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments'];
+const NAMES = ['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments', 'scheduled-report'];
 
 describe('module-level scheduler API', () => {
   const taskQueue = `schedapi-${uniqueSuffix()}`;
@@ -66,7 +66,7 @@ describe('module-level scheduler API', () => {
     expect(checkCronExpression('0 2 * *')).toEqual({ valid: false, error: 'expected 5 fields (minute hour day-of-month month day-of-week), got 4' });
   });
 
-  it('initializeScheduler installs the four schedules once, even when called twice at the same time', async () => {
+  it('initializeScheduler installs the five schedules once, even when called twice at the same time', async () => {
     const [a, b] = await Promise.all([initializeScheduler({ config }), initializeScheduler({ config })]);
     expect(a).toBe(b);
     expect(a.created.sort()).toEqual([...NAMES].sort());
@@ -79,6 +79,7 @@ describe('module-level scheduler API', () => {
       ['daily-revenue', '0 0 * * *', 'Europe/Berlin', true],
       ['monthly-cohorts', '0 1 1 * *', 'Europe/Berlin', true],
       ['weekly-tournaments', '0 2 * * 1', 'Europe/Berlin', true],
+      ['scheduled-report', '0 6 * * 1', 'Europe/Berlin', true],
     ]);
     // The next hourly fire is on the hour, within the next hour.
     const next = Date.parse(status[0]!.nextRunTimes[0]!);
@@ -90,9 +91,9 @@ describe('module-level scheduler API', () => {
     await stopScheduler('daily-revenue');
     expect((await getSchedulerStatus()).filter((s) => !s.enabled).map((s) => s.name)).toEqual(['daily-revenue']);
     await stopScheduler();
-    expect((await getSchedulerStatus()).map((s) => s.enabled)).toEqual([false, false, false, false]);
+    expect((await getSchedulerStatus()).map((s) => s.enabled)).toEqual(NAMES.map(() => false));
     await startScheduler();
-    expect((await getSchedulerStatus()).map((s) => s.enabled)).toEqual([true, true, true, true]);
+    expect((await getSchedulerStatus()).map((s) => s.enabled)).toEqual(NAMES.map(() => true));
   });
 
   it("triggerTask('hourly-aggregation') fires it now: one aggregation job for that nominal time reaches the queue", async () => {
@@ -101,7 +102,8 @@ describe('module-level scheduler API', () => {
     const hourlyJobs = async () => (await triggers.queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.id!.startsWith('hourly-aggregation-'));
     await expect.poll(async () => (await hourlyJobs()).length, { timeout: 30_000, interval: 500 }).toBe(1);
     const [job] = await hourlyJobs();
-    expect(job!.data).toMatchObject({ type: 'all', periodType: 'day', includeCurrent: true });
+    // The hourly job is incremental: every pending change, no range (docs/incremental.md).
+    expect(job!.data).toEqual({ type: 'all', incremental: true, asOf: expect.any(String) });
     // Nominal time "now": between the call and the job's arrival.
     const asOf = Date.parse((job!.data as { asOf: string }).asOf);
     expect(asOf).toBeGreaterThanOrEqual(before - 1_000);

@@ -8,6 +8,7 @@ import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { revenueRows } from './helpers/fixtures';
 import { loadRaw, oracleRevenue } from './helpers/oracle';
+import { completedScheduledRuns } from './helpers/schedules';
 import { createTestNamespace } from './helpers/temporal';
 import { startTestWorkers, type TestWorkers } from './helpers/workers';
 
@@ -19,6 +20,7 @@ let t: TestDatabase;
 let connection: Connection;
 let workers: TestWorkers;
 let scheduler: Scheduler;
+let client: Client;
 const ZONES: Record<string, string> = { 'tenant-001': 'UTC', 'tenant-002': 'America/New_York' };
 
 /** The tenant's last complete local day at `nominal`, as [start, end) tenant-local ISO dates. */
@@ -41,7 +43,9 @@ beforeAll(async () => {
   connection = await Connection.connect({ address });
   const namespace = await createTestNamespace(new Client({ connection }), 'e2e', { searchAttributes: true });
   workers = await startTestWorkers(t.url, { address, namespace }, { cron: true });
-  scheduler = createScheduler({ client: new Client({ connection, namespace }), taskQueue: workers.config.temporal.scheduleTaskQueue, timezone: 'UTC' });
+  client = new Client({ connection, namespace });
+  // The test's own queue name gives its schedules a prefix of their own (SCHEDULE_ID_PREFIX's default).
+  scheduler = createScheduler({ client, taskQueue: workers.config.temporal.scheduleTaskQueue, timezone: 'UTC', idPrefix: workers.config.scheduleIdPrefix });
 });
 
 afterAll(async () => {
@@ -58,9 +62,9 @@ async function completedJob(jobId: string) {
 }
 
 describe('schedules through the whole stack', () => {
-  it('the workers installed the four schedules on start-up', async () => {
+  it('the workers installed the five schedules on start-up', async () => {
     const status = await scheduler.getSchedulerStatus();
-    expect(status.map((s) => `${s.name} ${s.enabled}`)).toEqual(['hourly-aggregation true', 'daily-revenue true', 'monthly-cohorts true', 'weekly-tournaments true']);
+    expect(status.map((s) => `${s.name} ${s.enabled}`)).toEqual(['hourly-aggregation true', 'daily-revenue true', 'monthly-cohorts true', 'weekly-tournaments true', 'scheduled-report true']);
   });
 
   it('trigger daily-revenue -> one BullMQ job -> workflow -> each tenant\'s last complete day, equal to the oracle', async () => {
@@ -86,6 +90,7 @@ describe('schedules through the whole stack', () => {
     await t.pool.query('DELETE FROM revenue_aggregates');
     const today = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
     const nominals = [7, 6, 5, 4, 3, 2, 1].map((d) => new Date(today - d * 86_400_000));
+    const runs = () => completedScheduledRuns(client, scheduler.scheduleIdOf('daily-revenue'), nominals[0]!, new Date(today));
     await scheduler.backfillTask('daily-revenue', nominals[0]!, new Date(today));
     const jobs = await Promise.all(nominals.map((n) => completedJob(scheduledJobId('daily-revenue', n))));
     expect(new Set(jobs.map((j) => j.id)).size).toBe(7);
@@ -97,9 +102,12 @@ describe('schedules through the whole stack', () => {
       expect(rows).toEqual(days.flatMap(([from, to]) => oracleRevenue(raw, 'day', from, to)));
     }
 
-    // The same nominal times again (a doubled trigger): the facade adds nothing new.
+    await expect.poll(runs, { timeout: 30_000, interval: 500 }).toBe(7);
+
+    // The same nominal times again (a doubled trigger): once its seven trigger runs have completed
+    // (each tried to enqueue its job), the facade has added nothing new.
     await scheduler.backfillTask('daily-revenue', nominals[0]!, new Date(today));
-    await new Promise((r) => setTimeout(r, 3_000));
+    await expect.poll(runs, { timeout: 30_000, interval: 500 }).toBe(14);
     const all = await workers.proc.queue.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
     const backfilled = all.filter((j) => nominals.some((n) => j.id === scheduledJobId('daily-revenue', n)));
     expect(backfilled).toHaveLength(7);

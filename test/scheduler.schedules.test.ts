@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/scheduler/scheduler';
 import { scheduledJobId } from '../src/scheduler/definitions';
 import { uniqueSuffix } from './helpers/config';
+import { completedScheduledRuns } from './helpers/schedules';
 import { startTriggerWorker, type TriggerWorker } from './helpers/trigger-worker';
 
 // Schedules are unique per namespace, so this file owns a namespace of its own on the dev server.
@@ -32,22 +33,23 @@ describe('Temporal Schedules', () => {
     return ids.sort();
   }
 
-  it('initializeScheduler twice leaves exactly the four schedules with the current spec', async () => {
+  it('initializeScheduler twice leaves exactly the five schedules with the current spec', async () => {
     const first = await scheduler.initializeScheduler();
-    expect(first.created.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    expect(first.created.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
     // A second run with a changed definition (another timezone) updates in place.
     const berlin = createScheduler({ client, taskQueue, timezone: 'Europe/Berlin' });
     const second = await berlin.initializeScheduler();
     expect(second.created).toEqual([]);
-    expect(second.updated.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
-    // Temporal's listing is eventually consistent: poll until it shows the four.
-    await expect.poll(scheduleIds, { timeout: 15_000 }).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    expect(second.updated.sort()).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
+    // Temporal's listing is eventually consistent: poll until it shows the five.
+    await expect.poll(scheduleIds, { timeout: 15_000 }).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
     const status = await berlin.getSchedulerStatus();
     expect(status.map((s) => [s.name, s.schedule, s.timezone, s.enabled])).toEqual([
       ['hourly-aggregation', '0 * * * *', 'Europe/Berlin', true],
       ['daily-revenue', '0 0 * * *', 'Europe/Berlin', true],
       ['monthly-cohorts', '0 1 1 * *', 'Europe/Berlin', true],
       ['weekly-tournaments', '0 2 * * 1', 'Europe/Berlin', true],
+      ['scheduled-report', '0 6 * * 1', 'Europe/Berlin', true],
     ]);
     await scheduler.initializeScheduler(); // back to UTC for the tests below
   });
@@ -77,14 +79,15 @@ describe('Temporal Schedules', () => {
     // The status comes from Temporal's schedule listing, which is eventually consistent: wait for it.
     const enabled = async () => (await scheduler.getSchedulerStatus()).filter((s) => s.enabled).map((s) => s.name).sort();
     await scheduler.stopScheduler('daily-revenue');
-    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
     await scheduler.startScheduler('daily-revenue');
-    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'weekly-tournaments']);
+    await expect.poll(enabled, { timeout: 15_000, interval: 200 }).toEqual(['daily-revenue', 'hourly-aggregation', 'monthly-cohorts', 'scheduled-report', 'weekly-tournaments']);
   });
 
   it('a backfill over 7 past days enqueues 7 distinct jobs, one per nominal day; repeating it enqueues nothing new', async () => {
     const from = new Date('2026-01-01T00:00:00Z');
     const to = new Date('2026-01-08T00:00:00Z');
+    const runs = () => completedScheduledRuns(client, 'daily-revenue', from, to);
     await scheduler.backfillTask('daily-revenue', from, to);
     const expectedIds = [1, 2, 3, 4, 5, 6, 7].map((d) => scheduledJobId('daily-revenue', new Date(Date.UTC(2026, 0, d))));
     expect(expectedIds[0]).toBe('daily-revenue-20260101T000000Z');
@@ -98,9 +101,12 @@ describe('Temporal Schedules', () => {
     const job = await queue.getJob('daily-revenue-20260103T000000Z');
     expect(job!.data).toEqual({ type: 'revenue', periodType: 'day', asOf: '2026-01-03T00:00:00.000Z' });
 
-    // The same nominal times again (a doubled trigger): still exactly seven jobs.
+    await expect.poll(runs, { timeout: 30_000, interval: 500 }).toBe(7);
+
+    // The same nominal times again (a doubled trigger): once its seven trigger runs have
+    // completed (each tried to enqueue its job), still exactly seven jobs.
     await scheduler.backfillTask('daily-revenue', from, to);
-    await new Promise((r) => setTimeout(r, 3_000));
+    await expect.poll(runs, { timeout: 30_000, interval: 500 }).toBe(14);
     expect(await ids()).toEqual(expectedIds);
   });
 });

@@ -62,6 +62,63 @@ describe('lane gate', () => {
     await Promise.all(calls);
   });
 
+  it('by default starts no backfill while another job runs, and lets the running ones finish', async () => {
+    const g = createLaneGate({ isBulk: (q) => q.endsWith('-bulk'), quietMs: 50, maxYieldMs: 60_000 });
+    const other = probe();
+    const bulk = probe();
+    const early = [call(g, 'tq-bulk', bulk.work)];
+    await expect.poll(bulk.started).toBe(1);
+    const hourly = call(g, 'tq', other.work);
+    await expect.poll(other.started).toBe(1);
+    const late = Array.from({ length: 3 }, () => call(g, 'tq-bulk', bulk.work));
+    await new Promise((r) => setTimeout(r, 100));
+    // The one that was running keeps running; none of the three later ones has started.
+    expect(bulk.started()).toBe(1);
+    expect(bulk.running()).toBe(1);
+    other.releaseAll();
+    await hourly;
+    await expect.poll(bulk.started, { timeout: 2_000 }).toBe(4);
+    bulk.releaseAll();
+    await Promise.all([...early, ...late]);
+  });
+
+  it('starts an overdue backfill anyway, one at a time, while other jobs keep running', async () => {
+    const g = createLaneGate({ isBulk: (q) => q.endsWith('-bulk'), yieldSlots: 0, quietMs: 50, maxYieldMs: 150 });
+    const other = probe();
+    const bulk = probe();
+    const hourly = call(g, 'tq', other.work);
+    await expect.poll(other.started).toBe(1);
+    const waitedFrom = Date.now();
+    const calls = Array.from({ length: 3 }, () => call(g, 'tq-bulk', bulk.work));
+    await expect.poll(bulk.started, { timeout: 2_000 }).toBe(1);
+    expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(140);
+    // Only one at a time while the other job still runs, however overdue the rest are.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bulk.running()).toBe(1);
+    other.releaseAll();
+    await hourly;
+    await expect.poll(bulk.started, { timeout: 2_000 }).toBe(3);
+    bulk.releaseAll();
+    await Promise.all(calls);
+  });
+
+  it("counts another job's planning activities as running, not only its tenant activities", async () => {
+    const g = createLaneGate({ isBulk: (q) => q.endsWith('-bulk'), quietMs: 50, maxYieldMs: 60_000 });
+    const planning = probe();
+    const bulk = probe();
+    const ctx = { info: { activityType: 'planJob', taskQueue: 'tq' } } as unknown as Context;
+    const plan = g(ctx).inbound!.execute!({} as ActivityExecuteInput, async () => planning.work());
+    await expect.poll(planning.started).toBe(1);
+    const calls = Array.from({ length: 2 }, () => call(g, 'tq-bulk', bulk.work));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bulk.started()).toBe(0);
+    planning.releaseAll();
+    await plan;
+    await expect.poll(bulk.started, { timeout: 2_000 }).toBe(2);
+    bulk.releaseAll();
+    await Promise.all(calls);
+  });
+
   it('does not gate other activity types', async () => {
     const g = createLaneGate({ isBulk: () => true, yieldSlots: 1 });
     const ctx = { info: { activityType: 'planJob', taskQueue: 'tq-bulk' } } as unknown as Context;

@@ -6,6 +6,7 @@ import { AggregationType, JobId, PeriodType, TenantCount, TenantId } from '../sr
 import { startAggregationWorkflow } from '../src/temporal/start-aggregation';
 import { createTemporalWorker } from '../src/temporal/worker';
 import type { AggregationJobData, AggregationWorkflowInput } from '../src/contract/aggregation';
+import { activeTenants, dumpAggregates, oracleAggregates } from './helpers/aggregates';
 import { withBatchWriter } from './helpers/seed';
 import { createTestDatabase } from './helpers/db';
 import { runInProcess } from './helpers/cli-in-process';
@@ -16,7 +17,8 @@ import { activitiesWith, eventually, EventType, eventsOf } from './helpers/workf
 
 // On the dev server with real Postgres and the real activities: a 90-day backfill of all three
 // types over several tenants in different timezones writes exactly the rows `aggregate --local`
-// (the aggregation service in-process, no Temporal) writes over the same raw data. Also: a
+// (the aggregation service in-process, no Temporal) writes over the same raw data, and the rows
+// of the independent oracle (test/helpers/oracle.ts). Also: a
 // duplicate start attaches to the same run, and the run carries what the Web UI shows.
 
 const SEED = { tenants: 4, usersPerTenant: 40, days: 130, seed: 7, untilMs: Date.parse('2025-11-01T00:00:00Z') };
@@ -34,17 +36,6 @@ async function seed(t: TestDatabase): Promise<void> {
   await withBatchWriter(t.pool, async (writer) => {
     for (let i = 0; i < SEED.tenants; i++) await generateTenant(SEED, i, writer);
   });
-}
-
-/** Every aggregate row of a schema, without computed_at, in a stable order. */
-async function aggregates(t: TestDatabase): Promise<{ revenue: unknown[]; cohorts: unknown[]; tournaments: unknown[] }> {
-  const dump = async (table: string, order: string) =>
-    (await t.pool.query<{ row: unknown }>(`SELECT to_jsonb(a) - 'computed_at' AS row FROM ${table} a ORDER BY ${order}`)).rows.map((r) => r.row);
-  return {
-    revenue: await dump('revenue_aggregates', 'tenant_id, period_type, period_start'),
-    cohorts: await dump('user_cohorts', 'tenant_id, cohort_month, month_number'),
-    tournaments: await dump('tournament_aggregates', 'tenant_id, period_type, period_start'),
-  };
 }
 
 beforeAll(async () => {
@@ -84,7 +75,7 @@ describe('aggregationWorkflow on the dev server with real Postgres', () => {
     );
     expect(local.code, local.stderr).toBe(0);
 
-    const [got, want] = await Promise.all([aggregates(viaWorkflow), aggregates(viaLocal)]);
+    const [got, want] = await Promise.all([dumpAggregates(viaWorkflow.pool), dumpAggregates(viaLocal.pool)]);
     // 90 daily rows per tenant (empty days included); cohorts Aug, Sep, Oct up to the as-of month
     // November: 4 + 3 + 2 month numbers per non-empty cohort.
     expect(got.revenue).toHaveLength(4 * 90);
@@ -92,6 +83,8 @@ describe('aggregationWorkflow on the dev server with real Postgres', () => {
     expect(got.cohorts.length).toBeGreaterThan(0);
     expect(got.cohorts.length).toBeLessThanOrEqual(4 * 9);
     expect(got).toEqual(want);
+    // ...and both equal the independent oracle over the same raw rows.
+    expect(got).toEqual(await oracleAggregates(viaWorkflow.pool, await activeTenants(viaWorkflow.pool), { periodType: 'day', from: '2025-08-01', to: '2025-10-30', asOf: REQUESTED_AT }));
 
     // One activity per tenant for all three types; every aggregate row counted once.
     expect(result.totals).toEqual({ tenants: 4, tasks: 12, succeeded: 12, failed: 0, resumed: 0, rowsWritten: 2 * 4 * 90 + got.cohorts.length });

@@ -76,6 +76,13 @@ export function renderRun(results: BenchResults, file: string): string {
       (m.uncommittedFiles > 0 ? ` with ${m.uncommittedFiles} uncommitted files` : ''),
     '',
   ];
+  const runtime = (results.options as { runtime?: string } | undefined)?.runtime;
+  lines.push(
+    runtime === 'compiled'
+      ? 'The `analytics` subprocesses (workers, CLI, seed) ran the compiled package (`dist/cli/index.js`, as the npm package and the image do).'
+      : 'The `analytics` subprocesses (workers, CLI, seed) ran the TypeScript sources through tsx (`bin/analytics.js` in the checkout).',
+    '',
+  );
   if (results.loadDuringRun) lines.push(`Load average (1 min) while it ran: mean ${results.loadDuringRun.mean}, max ${results.loadDuringRun.max} (${results.loadDuringRun.samples} samples, every 10 s).`, '');
   for (const n of results.notes ?? []) lines.push(`- ${n}`);
   if ((results.notes ?? []).length > 0) lines.push('');

@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
 import { createQueue, type AnalyticsQueue } from '../../src/queue';
-import { analytics, ANALYTICS_BIN, ROOT, type CliRun } from './cli';
+import { analytics, analyticsEntry, ROOT, type CliRun } from './cli';
 
 export interface SeedSize {
   tenants: number;
@@ -109,7 +109,7 @@ export class BenchStack {
     if (this.workers) return;
     mkdirSync(LOG_DIR, { recursive: true });
     const log = createWriteStream(`${LOG_DIR}/${this.schema}.workers.log`, { flags: 'a' });
-    const child = spawn(process.execPath, [ANALYTICS_BIN, 'workers', '--no-cron', '--shutdown-grace-ms', '5000'], {
+    const child = spawn(process.execPath, [analyticsEntry(), 'workers', '--no-cron', '--shutdown-grace-ms', '5000'], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],

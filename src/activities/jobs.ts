@@ -16,11 +16,11 @@ export interface JobActivityDeps extends ActivityDeps {
  * Every activity the job workflows (aggregation, export, scheduled report) call, as the worker
  * process registers them on its jobs task queue.
  */
-export function createJobActivities({ db, clock, logger, exportDir, reportDir, exportPageSize }: JobActivityDeps) {
+export function createJobActivities({ db, clock, logger, metrics, exportDir, reportDir, exportPageSize }: JobActivityDeps) {
   return {
-    ...createActivities({ db, clock, logger }),
+    ...createActivities({ db, clock, logger, ...(metrics ? { metrics } : {}) }),
     ...createPlanningActivities({ db, logger, clock }),
     ...createExportActivities({ db, logger, exportDir, ...(exportPageSize !== undefined ? { pageSize: exportPageSize } : {}) }),
-    ...createReportActivities({ db, logger, reportDir }),
+    ...createReportActivities({ db, logger, clock, reportDir }),
   };
 }

@@ -2,8 +2,14 @@ import { Context } from '@temporalio/activity';
 import { asOfOfJob, planTenantTypes } from '../aggregation/job-plan';
 import { withTransientMapping } from '../aggregation/transient';
 import { typesOfJob, type AggregationJobData, type TenantPage } from '../contract/aggregation';
+import { parseBoundary } from '../aggregation/periods';
+import { partsFor, type SplitPolicy } from '../aggregation/split';
 import { poolOf, type Db } from '../db/client';
+import { estimateTenantRows } from '../db/row-estimate';
+import { isBulkJob } from '../queue/job-class';
 import type { Logger } from '../logger';
+import { countPendingTenants, pendingTenantIds, purgeUnreachableChanges } from '../incremental/pending';
+import { kindsOfJob } from '../incremental/refresh';
 
 export { MAX_JOB_PERIODS, jobPeriods } from '../aggregation/job-plan';
 
@@ -45,6 +51,10 @@ export interface PendingTenantsRequest {
   jobKey: string;
   job: AggregationJobData;
   page: TenantPage;
+  /** Split a backfill's large tenants (by estimated rows) into parts; absent: never split. */
+  split?: SplitPolicy;
+  /** The run's as-of instant (cohorts read activity up to it). */
+  asOf?: string;
 }
 
 export interface PendingTenantsResult {
@@ -52,6 +62,8 @@ export interface PendingTenantsResult {
   tenantIds: string[];
   /** Tenants of the page an earlier run of the job completed for every type. */
   resumed: number;
+  /** The pending tenants whose range is split, with their number of parts (the others run as one activity). */
+  split?: [tenantId: string, parts: number][];
 }
 
 export interface PlanningDeps {
@@ -71,6 +83,20 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
   const pool = poolOf(db);
   const log = logger.child({ component: 'planning' });
 
+  /** The tenants (of those given) whose estimated rows in the job's range call for more than one part. */
+  async function splitLargeTenants(tenantIds: string[], job: AggregationJobData, policy: SplitPolicy, asOf: string | undefined): Promise<[string, number][]> {
+    const range = estimateRange(job, asOf ?? clock.now().toISOString());
+    if (!range) return [];
+    const rows = await withTransientMapping('estimating the rows of the tenants of a page', () => estimateTenantRows(pool, tenantIds, range.from, range.to));
+    const split: [string, number][] = [];
+    for (const id of tenantIds) {
+      const parts = partsFor(rows.get(id) ?? 0, policy);
+      if (parts > 1) split.push([id, parts]);
+    }
+    if (split.length > 0) log.info({ tenants: split.length, parts: split.reduce((n, [, p]) => n + p, 0) }, 'splitting large tenants of a backfill');
+    return split;
+  }
+
   return {
     /**
      * Validates the job (bad fields throw InvalidInputError subclasses, never retried, before any
@@ -81,6 +107,15 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
       planTenantTypes(req.job, 'UTC', asOf);
       const typesPerTenant = typesOfJob(req.job.type).length;
       if (req.job.tenantId !== undefined) return { asOf, tenantCount: 1, typesPerTenant };
+      if (req.job.incremental) {
+        // Incremental: only the tenants with pending changes have work (docs/incremental.md).
+        const tenantCount = await withTransientMapping('counting tenants with pending changes', async () => {
+          const purged = await purgeUnreachableChanges(pool);
+          if (purged > 0) log.info({ purged }, 'dropped the pending changes of deleted tenants');
+          return countPendingTenants(pool, kindsOfJob(req.job.type));
+        });
+        return { asOf, tenantCount, typesPerTenant };
+      }
       const rows = await withTransientMapping('counting active tenants', async () =>
         (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM organizations WHERE status = 'active'`)).rows,
       );
@@ -97,16 +132,17 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
         return req.after === null ? { pages: [{ afterTenantId: null, lastTenantId: req.job.tenantId, tenants: 1 }], exhausted: true } : { pages: [], exhausted: true };
       }
       const limit = req.pageSize * req.pages;
-      const ids = await withTransientMapping('listing active tenants', async () =>
-        (
+      const ids = await withTransientMapping('listing active tenants', async () => {
+        if (req.job.incremental) return pendingTenantIds(pool, kindsOfJob(req.job.type), req.after, limit);
+        return (
           await pool.query<{ id: string }>({
             name: 'tenant_pages',
             text: `SELECT id FROM organizations WHERE status = 'active' AND ($1::text IS NULL OR id COLLATE "C" > $1::text)
                    ORDER BY id COLLATE "C" LIMIT $2`,
             values: [req.after, limit],
           })
-        ).rows.map((r) => r.id),
-      );
+        ).rows.map((r) => r.id);
+      });
       const pages: TenantPage[] = [];
       for (let i = 0; i < ids.length; i += req.pageSize) {
         const slice = ids.slice(i, i + req.pageSize);
@@ -119,6 +155,14 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
     async pendingTenants(req: PendingTenantsRequest): Promise<PendingTenantsResult> {
       const types = [...typesOfJob(req.job.type)];
       const single = req.job.tenantId !== undefined;
+      if (req.job.incremental && !single) {
+        // No ledger needed: a tenant this job already refreshed has no pending changes left (or
+        // new ones, worth folding in). At most the page's count: later arrivals wait for the next run.
+        const tenantIds = await withTransientMapping('listing the tenants of a page', () =>
+          pendingTenantIds(pool, kindsOfJob(req.job.type), req.page.afterTenantId, req.page.tenants, req.page.lastTenantId),
+        );
+        return { tenantIds, resumed: 0 };
+      }
       const rows = await withTransientMapping('listing the tenants of a page', async () =>
         (
           await pool.query<{ id: string; done: boolean }>({
@@ -136,7 +180,8 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
         ).rows,
       );
       const tenantIds = rows.filter((r) => !r.done).map((r) => r.id);
-      return { tenantIds, resumed: rows.length - tenantIds.length };
+      const split = req.split && isBulkJob('aggregation', req.job) ? await splitLargeTenants(tenantIds, req.job, req.split, req.asOf) : [];
+      return { tenantIds, resumed: rows.length - tenantIds.length, ...(split.length > 0 ? { split } : {}) };
     },
 
     /**
@@ -165,6 +210,18 @@ export function createPlanningActivities({ db, logger, clock }: PlanningDeps) {
       return deleted;
     },
   };
+}
+
+/** Zones are at most 14 hours from UTC: a margin that covers a local date range in any zone. */
+const ZONE_MARGIN_MS = 14 * 3_600_000;
+
+/** The instants a backfill reads raw rows in, for every tenant timezone (cohorts read activity up to as-of). */
+function estimateRange(job: AggregationJobData, asOf: string): { from: Date; to: Date } | undefined {
+  if (job.periodStart === undefined || job.periodEnd === undefined) return undefined;
+  const from = parseBoundary(job.periodStart, 'UTC', 'periodStart').toMillis() - ZONE_MARGIN_MS;
+  let to = parseBoundary(job.periodEnd, 'UTC', 'periodEnd').toMillis() + ZONE_MARGIN_MS;
+  if (job.type === 'cohorts' || job.type === 'all') to = Math.max(to, Date.parse(asOf));
+  return { from: new Date(from), to: new Date(to) };
 }
 
 function heartbeat(details: unknown): void {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client';
-import { typesOfJob, type AggregateSummary, type AggregationJobData } from '../contract/aggregation';
+import { typesOfJob, type AggregateSummary, type AggregationJobData, type AggregationType, type RowsByType, type TenantPart } from '../contract/aggregation';
 import { named } from '../db/prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
@@ -9,6 +9,7 @@ import { InvalidInputError } from '../errors/invalid-input-error';
 import { UnknownTenantError } from '../errors/unknown-tenant-error';
 import type { Logger } from '../logger';
 import { createPlanCache, type TypePlan } from './job-plan';
+import { slicePlan } from './split';
 import { classifyDatabaseError } from './transient';
 
 // One tenant of one job: every requested type over the job's whole range, in one transaction,
@@ -25,6 +26,8 @@ export interface TenantRunRequest {
   jobKey?: string;
   /** Attempt number recorded with the outcome. @defaultValue 1 */
   attempt?: number;
+  /** One slice of a split tenant's periods; only the last part records the outcome. */
+  part?: TenantPart;
 }
 
 export interface TenantRunResult {
@@ -33,6 +36,8 @@ export interface TenantRunResult {
   status: 'succeeded' | 'resumed';
   rowsWritten: number;
   summaries: AggregateSummary[];
+  /** For a part: rows per type written so far by this part and the ones before it. */
+  rowsByType?: RowsByType;
 }
 
 export interface TenantAggregatorDeps {
@@ -68,6 +73,12 @@ ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
   );
 }
 
+function carriedPlus(carried: RowsByType | undefined, written: Record<AggregationType, number>, plans: readonly TypePlan[]): RowsByType {
+  const out: RowsByType = {};
+  for (const { type } of plans) out[type] = (carried?.[type] ?? 0) + Number(written[type] ?? 0);
+  return out;
+}
+
 function rangeOf(plan: TypePlan): { rangeStart: string; rangeEnd: string } {
   if (plan.type === 'cohorts') return { rangeStart: plan.input.bounds[0]!, rangeEnd: plan.input.bounds[plan.input.cohortMonths.length]! };
   return { rangeStart: plan.input.starts[0]!, rangeEnd: plan.input.ends[plan.input.ends.length - 1]! };
@@ -87,19 +98,27 @@ export function createTenantAggregator({ pool, clock, logger }: TenantAggregator
   async function compute(req: TenantRunRequest): Promise<TenantRunResult> {
     const { tenantId, jobKey } = req;
     const { timezone, done } = await lookup(tenantId, jobKey);
-    const plans = planFor(req.job, timezone, req.asOf);
-    if (jobKey !== undefined && plans.every((p) => done.has(p.type))) return { tenantId, status: 'resumed', rowsWritten: 0, summaries: [] };
+    const whole = planFor(req.job, timezone, req.asOf);
+    if (jobKey !== undefined && whole.every((p) => done.has(p.type))) return { tenantId, status: 'resumed', rowsWritten: 0, summaries: [] };
+    const { part } = req;
+    // A part covers a slice of every type's periods (an earlier part may have none of a type's
+    // few periods); the last part has some of each, and records every type's outcome with the
+    // periods of the whole range and the rows of all parts.
+    const plans = part ? whole.map((p) => slicePlan(p, part.index, part.of)).filter((p) => p.periods > 0) : whole;
+    const last = !part || part.index === part.of - 1;
+    if (plans.length === 0) return { tenantId, status: 'succeeded', rowsWritten: 0, summaries: [], rowsByType: { ...part?.carried } };
     const input: TenantStatementInput = { tenantId, periods: {} };
     for (const plan of plans) {
       if (plan.type === 'cohorts') input.cohorts = plan.input;
       else input[plan.type] = plan.input;
-      input.periods[plan.type] = plan.periods;
     }
-    if (jobKey !== undefined) input.outcome = { jobKey, attempt: req.attempt ?? 1, recordedAt: clock.now().toISOString() };
+    for (const plan of whole) input.periods[plan.type] = plan.periods;
+    if (jobKey !== undefined && last) input.outcome = { jobKey, attempt: req.attempt ?? 1, recordedAt: clock.now().toISOString(), carriedRows: part?.carried };
     const started = performance.now();
     const res = await pool.query<{ revenue: number; cohorts: number; tournaments: number }>(named(tenantUpsert(input), 'tenant'));
     const durationMs = Math.round(performance.now() - started);
     const written = res.rows[0]!;
+    const rowsByType = part ? carriedPlus(part.carried, written, whole) : undefined;
     const summaries: AggregateSummary[] = plans.map((plan) => ({
       tenantId,
       type: plan.type,
@@ -110,7 +129,7 @@ export function createTenantAggregator({ pool, clock, logger }: TenantAggregator
       // One statement computes every type: this is its time.
       durationMs,
     }));
-    return { tenantId, status: 'succeeded', rowsWritten: summaries.reduce((n, s) => n + s.rowsWritten, 0), summaries };
+    return { tenantId, status: 'succeeded', rowsWritten: summaries.reduce((n, s) => n + s.rowsWritten, 0), summaries, ...(rowsByType ? { rowsByType } : {}) };
   }
 
   /** Best effort: the database may be the reason the attempt failed. */

@@ -4,16 +4,20 @@ import { pgConfigOf } from '../db/client';
 import { readJobOutcomes } from '../db/outcomes';
 import { QueueValidationError } from '../errors/queue-validation-error';
 import type { AnalyticsQueue } from '../queue';
+import { withQueue, type QueueFlags } from './job';
+import { intOption } from './options';
+import { configFromEnv, UsageError } from './program';
 import { workflowIdFor } from '../queue/job-types';
 import { OUTCOMES_LISTED, type AggregationReport } from './aggregate-report';
 import { followJob } from './follow';
 import { printJson, printTable } from './output';
-import { UsageError } from './program';
 
 export interface QueuedAggregation {
   type: AggregationTypeOrAll;
   tenantId?: string;
-  periodType: PeriodType;
+  /** Required unless `incremental`. */
+  periodType?: PeriodType;
+  incremental?: boolean;
   from?: string;
   to?: string;
   asOf?: string;
@@ -40,7 +44,8 @@ export async function runQueuedAggregation(
 ): Promise<QueuedAggregationReport> {
   const data: AggregationJobData = {
     type: request.type,
-    periodType: request.periodType,
+    ...(request.incremental ? { incremental: true } : {}),
+    ...(request.periodType !== undefined ? { periodType: request.periodType } : {}),
     ...(request.tenantId !== undefined ? { tenantId: request.tenantId } : {}),
     ...(request.from !== undefined ? { periodStart: request.from } : {}),
     ...(request.to !== undefined ? { periodEnd: request.to } : {}),
@@ -108,4 +113,18 @@ export function printAggregationResult(report: QueuedAggregationReport, json: bo
   console.log(`\n${t.tenants} tenant(s), ${t.succeeded}/${t.tasks} tasks succeeded, ${t.failed} failed, ${t.rowsWritten} rows written${omitted}`);
   if (report.error !== undefined) console.log(`job ${report.jobId} failed: ${report.error}`);
   console.log(`workflow ${report.workflowId}`);
+}
+
+/** `aggregate` without `--local`: runs the job through the queue, prints the report, exits 1 when it failed or any tenant did. */
+export async function runQueuedFromCli(flags: QueueFlags & { json?: boolean; timeout?: string; bridgeTimeout: string }, request: QueuedAggregation): Promise<void> {
+  const result = await withQueue(flags, (queue) =>
+    runQueuedAggregation(queue, request, {
+      timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined,
+      noBridgeTimeoutMs: intOption('--bridge-timeout', flags.bridgeTimeout, { min: 1, max: 86_400 }) * 1000,
+      progress: !flags.json,
+      databaseUrl: configFromEnv().databaseUrl,
+    }),
+  );
+  printAggregationResult(result, flags.json ?? false);
+  if (result.status === 'failed' || result.totals.failed > 0) process.exitCode = 1;
 }

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { AGGREGATION_TYPES, PERIOD_TYPES, type AggregateSummary, type AggregationTypeOrAll } from '../contract/aggregation';
 import { InvalidInputError } from '../errors/invalid-input-error';
 import { localReport } from './aggregate-report';
-import { queueOption, withQueue } from './job';
-import { choiceOption, dateOption, formatTable, intOption } from './options';
+import { queueOption } from './job';
+import { choiceOption, dateOption, formatTable } from './options';
 import { printJson } from './output';
 import { configFromEnv, UsageError } from './program';
 
@@ -11,9 +11,10 @@ interface AggregateFlags {
   local?: boolean;
   type: string;
   tenant?: string;
-  periodType: string;
-  from: string;
-  to: string;
+  periodType?: string;
+  from?: string;
+  to?: string;
+  incremental?: boolean;
   asOf?: string;
   json?: boolean;
   verbose?: boolean;
@@ -51,36 +52,34 @@ export function registerAggregateCommand(program: Command): void {
     .option('--bridge-timeout <seconds>', 'queued mode: give up when the job has waited this long with no bridge (`analytics workers`) on the queue; the job stays queued', '10')
     .requiredOption('--type <type>', `what to aggregate: ${TYPES.join(', ')}`)
     .option('--tenant <id>', 'one organization (default: every active organization)')
-    .requiredOption('--period-type <type>', `period length: ${PERIOD_TYPES.join(', ')}`)
-    .requiredOption('--from <date>', 'first day, YYYY-MM-DD in each tenant\'s timezone')
-    .requiredOption('--to <date>', 'end day (exclusive), YYYY-MM-DD in each tenant\'s timezone')
+    .option('--period-type <type>', `period length: ${PERIOD_TYPES.join(', ')} (required unless --incremental)`)
+    .option('--from <date>', 'first day, YYYY-MM-DD in each tenant\'s timezone (required unless --incremental)')
+    .option('--to <date>', 'end day (exclusive), YYYY-MM-DD in each tenant\'s timezone (required unless --incremental)')
+    .option('--incremental', 'fold in every pending change instead of a range: only tenants with changes run, only the buckets they dirty are recomputed (no dates; docs/incremental.md)')
     .option('--as-of <instant>', 'cohorts: the instant month numbers run up to, ISO with offset (default: now)')
     .option('--json', 'print the report as JSON, the same shape in both modes: { jobId, workflowId, status, error?, totals, outcomes, outcomesOmitted } (ids null with --local)')
     .option('--verbose', 'log each aggregation to stderr at LOG_LEVEL (default: warnings only)')
     .action(async (flags: AggregateFlags) => {
       const type = choiceOption('--type', flags.type, TYPES);
-      const periodType = choiceOption('--period-type', flags.periodType, PERIOD_TYPES);
-      const from = dateOption('--from', flags.from);
-      const to = dateOption('--to', flags.to);
-      if (to <= from) throw new UsageError(`--to must be after --from (got --from ${from} --to ${to})`);
       if (flags.tenant !== undefined && flags.tenant.trim() === '') throw new UsageError('--tenant must not be empty');
+      if (flags.incremental) {
+        const given = (['--period-type', '--from', '--to'] as const).filter((f) => flags[f === '--period-type' ? 'periodType' : f === '--from' ? 'from' : 'to'] !== undefined);
+        if (given.length > 0) throw new UsageError(`${given.join(', ')}: not allowed with --incremental (it folds in every pending change, whatever its period)`);
+        const { runIncrementalCommand } = await import('./aggregate-incremental');
+        await runIncrementalCommand({ ...flags, type });
+        return;
+      }
+      for (const [flag, value] of [['--period-type <type>', flags.periodType], ['--from <date>', flags.from], ['--to <date>', flags.to]] as const) {
+        if (value === undefined) throw new UsageError(`required option '${flag}' not specified (or use --incremental)`);
+      }
+      const periodType = choiceOption('--period-type', flags.periodType!, PERIOD_TYPES);
+      const from = dateOption('--from', flags.from!);
+      const to = dateOption('--to', flags.to!);
+      if (to <= from) throw new UsageError(`--to must be after --from (got --from ${from} --to ${to})`);
       if (!flags.local) {
         // Loaded on use (BullMQ, the Temporal client), like the in-process service below.
-        const { runQueuedAggregation, printAggregationResult } = await import('./aggregate-queued');
-        const result = await withQueue(flags, (queue) =>
-          runQueuedAggregation(
-            queue,
-            { type, periodType, from, to, ...(flags.tenant !== undefined ? { tenantId: flags.tenant } : {}), ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) },
-            {
-              timeoutMs: flags.timeout !== undefined ? intOption('--timeout', flags.timeout, { min: 1 }) * 1000 : undefined,
-              noBridgeTimeoutMs: intOption('--bridge-timeout', flags.bridgeTimeout, { min: 1, max: 86_400 }) * 1000,
-              progress: !flags.json,
-              databaseUrl: configFromEnv().databaseUrl,
-            },
-          ),
-        );
-        printAggregationResult(result, flags.json ?? false);
-        if (result.status === 'failed' || result.totals.failed > 0) process.exitCode = 1;
+        const { runQueuedFromCli } = await import('./aggregate-queued');
+        await runQueuedFromCli(flags, { type, periodType, from, to, ...(flags.tenant !== undefined ? { tenantId: flags.tenant } : {}), ...(flags.asOf !== undefined ? { asOf: flags.asOf } : {}) });
         return;
       }
 

@@ -3,6 +3,7 @@ import { DatabaseNotMigratedError } from '../errors/database-not-migrated-error'
 import { StartupCheckError } from '../errors/startup-check-error';
 import type { Config } from '../config';
 import { createLogger, type Logger } from '../logger';
+import { freeLoopbackPort } from '../metrics/free-port';
 import { redactUrl } from '../errors/redact';
 import { POSTGRES_VARIABLES, probePostgres, probeRedis, probeTemporal, REDIS_VARIABLES, TEMPORAL_VARIABLES, type ComponentHealth } from '../queue/health';
 import { SCHEDULES } from '../scheduler/definitions';
@@ -19,23 +20,36 @@ export async function bootWorkers(config: Config, options: { jobs: boolean; cron
   // Our own shutdown owns the signals, so Temporal's runtime must not race it. Its logs, the
   // Rust core's included (forwarded instead of printed straight to the console), go through pino.
   const level = temporalLevelOf(config.logLevel);
+  // The SDK's Prometheus exporter binds an address of its own: a private loopback port, whose
+  // series the process's /metrics appends to its own (one scrape target; see docs/operations.md).
+  const sdkMetricsPort = config.metricsPort > 0 ? await freeLoopbackPort() : undefined;
   Runtime.install({
     shutdownSignals: [],
     logger: temporalLoggerOf(logger, level),
-    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+      ...(sdkMetricsPort !== undefined ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } : {}),
+    },
   });
   let checked: Record<'redis' | 'temporal' | 'postgres', ComponentHealth>;
   let proc: WorkerProcess;
   try {
     checked = await startupCheck(config);
-    proc = await startWorkerProcess(config, logger, { jobs: options.jobs, cron: options.cron });
+    proc = await startWorkerProcess(config, logger, {
+      jobs: options.jobs,
+      cron: options.cron,
+      metrics:
+        config.metricsPort > 0
+          ? { host: config.metricsHost, port: config.metricsPort, ...(sdkMetricsPort !== undefined ? { temporalMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics` } : {}) }
+          : false,
+    });
   } catch (err) {
     // The forwarded core logs keep the runtime (and the process) alive until it shuts down; with
     // no worker yet, nothing else would shut it down.
     await Runtime.instance().shutdown().catch(() => {});
     throw err;
   }
-  printBanner(config, options, checked);
+  printBanner(config, options, checked, proc.metricsUrl);
   return { proc, logger };
 }
 
@@ -67,7 +81,7 @@ async function startupCheck(config: Config): Promise<Record<'redis' | 'temporal'
   return { redis, temporal, postgres };
 }
 
-function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, health: Record<string, ComponentHealth>): void {
+function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, health: Record<string, ComponentHealth>, metricsUrl: string | undefined): void {
   const ms = (h: ComponentHealth) => (h.healthy ? `${h.latencyMs} ms` : 'down');
   const rule = '  ' + '─'.repeat(68);
   const lines = [
@@ -89,11 +103,14 @@ function printBanner(config: Config, options: { jobs: boolean; cron: boolean }, 
     lines.push('  Jobs         not run here (--cron-only)');
   }
   if (options.cron) {
-    lines.push(`  Schedules    installed, cron in ${config.tz}, trigger task queue ${config.temporal.scheduleTaskQueue}`);
-    for (const s of SCHEDULES) lines.push(`               ${s.id.padEnd(20)} ${s.cron.padEnd(11)} ${s.description}`);
+    lines.push(`  Schedules    installed, cron in ${config.tz}, trigger task queue ${config.temporal.scheduleTaskQueue}${config.scheduleIdPrefix ? `, ids prefixed "${config.scheduleIdPrefix}" (SCHEDULE_ID_PREFIX)` : ''}`);
+    for (const s of SCHEDULES) lines.push(`               ${(config.scheduleIdPrefix + s.id).padEnd(20)} ${s.cron.padEnd(11)} ${s.description}`);
   } else {
     lines.push('  Schedules    not served here (--no-cron)');
   }
+  if (metricsUrl) lines.push(`  Metrics      ${metricsUrl}/metrics (Prometheus; also /healthz, /readyz)`);
+  else if (config.metricsPort > 0) lines.push(`  Metrics      not served: cannot listen on ${config.metricsHost}:${config.metricsPort} (METRICS_PORT)`);
+  else lines.push('  Metrics      off (METRICS_PORT=0)');
   lines.push('  Health       checked every 60 s (logged)', rule, '');
   console.log(lines.join('\n'));
 }

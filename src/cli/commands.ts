@@ -4,6 +4,7 @@ import { registerAggregateCommand } from './aggregate';
 import { registerDbCommands } from './db';
 import { registerDevCommands } from './dev';
 import { registerDlqCommands } from './dlq';
+import { registerIncrementalCommands } from './incremental';
 import { registerJobCommands } from './job';
 import { registerQueueCommands } from './queue';
 import { registerScheduleCommands } from './schedule';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   registerStatusCommands(program);
   registerAggregateCommand(program);
+  registerIncrementalCommands(program);
   registerSeedCommand(program);
   return program;
 }

@@ -30,18 +30,45 @@ export function registerScheduleCommands(program: Command): void {
   const withScheduler = async <T>(fn: (s: ReturnType<typeof createScheduler>) => Promise<T>): Promise<T> => {
     const config = configFromEnv();
     // Loaded on use, so that --help does not pay for the Temporal client.
-    const [{ createScheduler }, { withTemporalClient }] = await Promise.all([import('../scheduler/scheduler'), import('./temporal-client')]);
-    return withTemporalClient(config, (client) => fn(createScheduler({ client, taskQueue: config.temporal.scheduleTaskQueue, timezone: config.tz })));
+    const [{ createScheduler }, { withTemporalClient }, { scheduleDefinitions }] = await Promise.all([
+      import('../scheduler/scheduler'),
+      import('./temporal-client'),
+      import('../scheduler/definitions'),
+    ]);
+    const definitions = scheduleDefinitions({ cron: config.scheduledReportCron, periodType: config.scheduledReportPeriodType });
+    return withTemporalClient(config, (client) =>
+      fn(
+        createScheduler({
+          client,
+          taskQueue: config.temporal.scheduleTaskQueue,
+          timezone: config.tz,
+          definitions,
+          // This deployment's schedules: SCHEDULE_ID_PREFIX, and the owner recorded in their memo.
+          idPrefix: config.scheduleIdPrefix,
+          owner: { queue: config.queueName, taskQueue: config.temporal.scheduleTaskQueue },
+        }),
+      ),
+    );
   };
 
   schedule
     .command('install')
-    .description('create the four schedules, or update them to the current definition (idempotent)')
+    .description(
+      'create the schedules, or update them to the current definition (idempotent). Ids are <SCHEDULE_ID_PREFIX><name>; ' +
+        'a schedule whose memo names another owner (QUEUE_NAME + trigger task queue) is left alone and the command exits 1',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: JsonOpt) => {
       const r = await withScheduler((s) => s.initializeScheduler());
       if (opts.json) printJson(r);
       else console.log(`created: ${r.created.join(', ') || '-'}\nupdated: ${r.updated.join(', ') || '-'}`);
+      for (const s of r.skipped) {
+        console.error(
+          `warning: schedule ${s.scheduleId} belongs to another deployment (queue ${s.owner.queue ?? '?'}, task queue ${s.owner.taskQueue ?? '?'}); left as it is. ` +
+            'Set SCHEDULE_ID_PREFIX to give this deployment schedules of its own.',
+        );
+      }
+      if (r.skipped.length > 0) process.exitCode = 1;
     });
 
   schedule
@@ -52,7 +79,7 @@ export function registerScheduleCommands(program: Command): void {
       const status = await withScheduler((s) => s.getSchedulerStatus());
       if (opts.json) return printJson(status);
       printTable(
-        status.map((s) => ({ name: s.name, cron: s.schedule, timezone: s.timezone, enabled: s.enabled, next: s.nextRunTimes[0], 'last run': s.lastRun?.scheduledAt })),
+        status.map((s) => ({ name: s.name, ...(s.scheduleId !== s.name ? { id: s.scheduleId } : {}), cron: s.schedule, timezone: s.timezone, enabled: s.enabled, next: s.nextRunTimes[0], 'last run': s.lastRun?.scheduledAt })),
       );
     });
 
@@ -66,7 +93,8 @@ export function registerScheduleCommands(program: Command): void {
       if (opts.json) return printJson(s);
       console.log(
         [
-          `name         ${s.name}`,
+          `name         ${s.name}${s.scheduleId !== s.name ? ` (schedule id ${s.scheduleId})` : ''}`,
+          `owner        ${s.owner ? `queue ${s.owner.queue ?? '?'}, task queue ${s.owner.taskQueue ?? '?'}` : '- (not recorded)'}`,
           `what         ${s.description}`,
           `cron         ${s.schedule} (${s.timezone})`,
           `enabled      ${s.enabled}`,
@@ -87,20 +115,24 @@ export function registerScheduleCommands(program: Command): void {
       else console.log(`triggered ${name}`);
     });
 
-  for (const [verb, what] of [
-    ['pause', 'stop firing (running triggers finish)'],
-    ['unpause', 'resume firing'],
+  for (const [verb, what, alias] of [
+    ['pause', 'stop firing (running triggers finish)', undefined],
+    ['unpause', 'resume firing', 'resume'],
   ] as const) {
-    schedule
+    const command = schedule
       .command(verb)
-      .description(`${what}; without a name: every schedule`)
-      .argument('[name]', 'schedule id', scheduleName)
-      .option('--json', 'print JSON')
-      .action(async (name: string | undefined, opts: JsonOpt) => {
-        await withScheduler((s) => (verb === 'pause' ? s.stopScheduler(name) : s.startScheduler(name)));
-        if (opts.json) printJson({ [verb === 'pause' ? 'paused' : 'unpaused']: name ?? [...SCHEDULE_IDS] });
-        else console.log(`${verb}d ${name ?? SCHEDULE_IDS.join(', ')}`);
-      });
+      .description(`${what}: one schedule, or every schedule of this deployment with --all`)
+      .argument('[name]', 'schedule name', scheduleName)
+      .option('--all', `every schedule (${SCHEDULE_IDS.join(', ')})`)
+      .option('--json', 'print JSON');
+    if (alias) command.alias(alias);
+    command.action(async (name: string | undefined, opts: JsonOpt & { all?: boolean }) => {
+      if (name === undefined && !opts.all) throw new UsageError(`schedule ${verb}: name a schedule (${SCHEDULE_IDS.join(', ')}) or pass --all for every one`);
+      if (name !== undefined && opts.all) throw new UsageError(`schedule ${verb}: a name and --all exclude each other`);
+      await withScheduler((s) => (verb === 'pause' ? s.stopScheduler(name) : s.startScheduler(name)));
+      if (opts.json) printJson({ [verb === 'pause' ? 'paused' : 'unpaused']: name ?? [...SCHEDULE_IDS] });
+      else console.log(`${verb}d ${name ?? SCHEDULE_IDS.join(', ')}`);
+    });
   }
 
   schedule

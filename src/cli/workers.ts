@@ -14,7 +14,10 @@ export function registerWorkersCommand(program: Command): void {
     .command('workers')
     .description(
       'run the workers until SIGTERM/SIGINT: the Temporal worker, the BullMQ bridge and the schedules. ' +
-        'The first signal stops taking jobs and lets active ones finish within the grace period; a second exits at once.',
+        'The first signal stops taking jobs and lets active ones finish within the grace period; a second exits at once. ' +
+        'Serves Prometheus /metrics (project series, BullMQ queue counts, aggregate freshness, Temporal SDK metrics), /healthz and /readyz ' +
+        'on METRICS_HOST:METRICS_PORT (default 127.0.0.1:9464, printed at start; METRICS_PORT=0 turns it off). ' +
+        'Schedule ids carry SCHEDULE_ID_PREFIX (default: none for queue "analytics", else "<QUEUE_NAME>-"); schedules another deployment owns are left alone.',
     )
     .option('--no-cron', 'do not install or serve the schedules (jobs only)')
     .option('--cron-only', 'only install and serve the schedules (no bridge, no aggregation worker)')

@@ -34,6 +34,13 @@ export interface AggregationJobData {
   periods?: number;
   /** With no periodStart: also aggregate the period that contains `asOf`, so far. @defaultValue false */
   includeCurrent?: boolean;
+  /**
+   * Fold in every pending change instead of computing a range (docs/incremental.md): only tenants
+   * with pending changes run, and only the buckets those changes dirty are recomputed. Excludes
+   * periodStart, periodEnd, periodType, periods and includeCurrent; `asOf` caps the newest bucket.
+   * @defaultValue false
+   */
+  incremental?: boolean;
 }
 
 /** The types a job covers, in the order they are computed. */
@@ -53,14 +60,32 @@ export interface TenantAggregationInput {
   job: AggregationJobData;
   /** ISO instant defaults and cohort month numbers are computed as of (the job's asOf, else its request time). */
   asOf: string;
+  /** Set when the tenant's range is split (src/aggregation/split.ts): which slice of its periods this activity covers. */
+  part?: TenantPart;
 }
+
+/**
+ * One part of a tenant whose range is split: a contiguous slice of its periods. The parts run one
+ * after another; the last writes the tenant's outcome rows, with the rows the earlier parts wrote.
+ */
+export interface TenantPart {
+  /** 0-based. */
+  index: number;
+  of: number;
+  /** Rows written per type by the parts before this one. */
+  carried?: RowsByType;
+}
+
+export type RowsByType = Partial<Record<AggregationType, number>>;
 
 export interface TenantAggregationResult {
   tenantId: string;
   /** `resumed`: an earlier run of the same job had already succeeded for every type; nothing ran. */
   status: 'succeeded' | 'resumed';
-  /** Aggregate rows inserted or updated, over all types. */
+  /** Aggregate rows inserted or updated, over all types (of this part only, for a part). */
   rowsWritten: number;
+  /** For a part: rows per type, carried into the next part. */
+  rowsByType?: RowsByType;
   /** The attempt that produced this result (added by the worker's attempt-reporting interceptor). */
   attempt?: number;
 }
@@ -137,6 +162,13 @@ export interface AggregationRunOptions {
   maxFailedListed?: number;
   /** Outcome rows older than this are purged at the end of the run. @defaultValue 7 days (604800000) */
   outcomeRetentionMs?: number;
+  /**
+   * A backfill's tenant whose estimated raw rows in the range pass this is split into parts of
+   * about this many rows, run one after another (src/aggregation/split.ts). @defaultValue 2000000
+   */
+  splitRowsPerActivity?: number;
+  /** Parts per tenant at most. @defaultValue 24 */
+  maxPartsPerTenant?: number;
 }
 
 /** Counts over (tenant, type) tasks, except `tenants`. */

@@ -1,4 +1,4 @@
-import type { Enqueue } from '../activities/enqueue';
+import type { Enqueue, EnqueueReport } from '../activities/enqueue';
 import type { AnalyticsQueue } from './facade';
 
 /**
@@ -9,6 +9,14 @@ import type { AnalyticsQueue } from './facade';
 export function createEnqueue(queue: AnalyticsQueue): Enqueue {
   return async (data, jobId) => {
     const { job, created } = await queue.addJobOnce('aggregation', data, jobId);
+    return { jobId: job.id ?? jobId, created };
+  };
+}
+
+/** {@link createEnqueue} for the `scheduled-report` schedule's jobs. */
+export function createReportEnqueue(queue: AnalyticsQueue): EnqueueReport {
+  return async (data, jobId) => {
+    const { job, created } = await queue.addJobOnce('scheduled-report', data, jobId);
     return { jobId: job.id ?? jobId, created };
   };
 }

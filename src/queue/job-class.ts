@@ -28,5 +28,7 @@ export function isBulkJob<N extends JobName>(name: N, payload: JobPayloads[N]): 
     const periodType = job.type === 'cohorts' ? 'month' : (job.periodType ?? 'day');
     return minimumPeriodCount(job.periodStart, job.periodEnd, periodType) >= BULK_MIN_PERIODS;
   }
+  // One boundary alone names one period (the planner ignores `periods` then).
+  if (job.periodStart !== undefined || job.periodEnd !== undefined) return false;
   return (job.periods ?? 1) >= BULK_MIN_PERIODS;
 }

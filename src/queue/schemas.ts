@@ -167,6 +167,15 @@ function rangeWithinLimit(data: { type: string; periodStart?: string | undefined
   }
 }
 
+/** An incremental job takes every pending change: a range or a period count would be ignored, so it is refused. */
+function incrementalHasNoRange(data: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (data.incremental !== true) return;
+  for (const field of ['periodStart', 'periodEnd', 'periodType', 'periods', 'includeCurrent']) {
+    if (data[field] === undefined) continue;
+    ctx.addIssue({ code: 'custom', path: [field], input: data[field], message: 'must not be set with incremental: true (an incremental run folds in every pending change, whatever its period)' });
+  }
+}
+
 export const aggregationJobSchema = z
   .strictObject({
     tenantId: tenantId.optional(),
@@ -177,9 +186,11 @@ export const aggregationJobSchema = z
     asOf: instant.optional(),
     periods: z.number().int().min(1).max(MAX_JOB_PERIODS).optional(),
     includeCurrent: z.boolean().optional(),
+    incremental: z.boolean().optional(),
   })
   .superRefine(rangeNotEmpty)
-  .superRefine(rangeWithinLimit);
+  .superRefine(rangeWithinLimit)
+  .superRefine(incrementalHasNoRange);
 
 export const exportJobSchema = z
   .strictObject({
@@ -195,6 +206,7 @@ export const exportJobSchema = z
 export const scheduledReportJobSchema = z.strictObject({
   tenantId: tenantId.optional(),
   periodType: z.enum(['day', 'week', 'month']).optional(),
+  asOf: instant.optional(),
 });
 
 // The schemas and the workflows' input types must describe the same payloads.

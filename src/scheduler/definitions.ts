@@ -1,30 +1,63 @@
 import type { AggregationJobData } from '../contract/aggregation';
+import type { ScheduledReportJobData } from '../workflows/report';
 
 /**
- * The four schedules that replace node-cron (README, "Schedules"). Each fires
- * `scheduledTriggerWorkflow`, which enqueues one BullMQ `aggregation` job whose periods come from
- * the schedule's nominal fire time (`asOf`), in each tenant's own timezone.
+ * The schedules that replace node-cron (README, "Schedules"). Each fires
+ * `scheduledTriggerWorkflow`, which enqueues one BullMQ job (an `aggregation` job, or for
+ * `scheduled-report` a report job) whose periods come from the schedule's nominal fire time
+ * (`asOf`), in each tenant's own timezone.
  */
-export interface ScheduleDefinition {
+interface ScheduleBase {
   /** Schedule id in Temporal; also the prefix of every job id it enqueues. */
   id: ScheduleId;
   /** Five-field cron, read in the scheduler's timezone (TZ). */
   cron: string;
   description: string;
+}
+export interface AggregationScheduleDefinition extends ScheduleBase {
+  /** The BullMQ job it enqueues. @defaultValue aggregation */
+  jobName?: 'aggregation';
   /** The job payload for one nominal fire time. */
   job(nominalTime: Date): AggregationJobData;
 }
+export interface ReportScheduleDefinition extends ScheduleBase {
+  jobName: 'scheduled-report';
+  job(nominalTime: Date): ScheduledReportJobData;
+}
+export type ScheduleDefinition = AggregationScheduleDefinition | ReportScheduleDefinition;
 
-export const SCHEDULE_IDS = ['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments'] as const;
+export const SCHEDULE_IDS = ['hourly-aggregation', 'daily-revenue', 'monthly-cohorts', 'weekly-tournaments', 'scheduled-report'] as const;
 export type ScheduleId = (typeof SCHEDULE_IDS)[number];
+
+/** How the `scheduled-report` schedule runs; config: SCHEDULED_REPORT_CRON, SCHEDULED_REPORT_PERIOD. */
+export interface ReportScheduleOptions {
+  /** @defaultValue `0 6 * * 1` (Mondays 06:00, after weekly-tournaments) */
+  cron?: string;
+  /** @defaultValue week */
+  periodType?: 'day' | 'week' | 'month';
+}
+
+/** The `scheduled-report` schedule: every active tenant's report on its last complete period. */
+export function reportSchedule(options: ReportScheduleOptions = {}): ReportScheduleDefinition {
+  const periodType = options.periodType ?? 'week';
+  return {
+    id: 'scheduled-report',
+    jobName: 'scheduled-report',
+    cron: options.cron ?? '0 6 * * 1',
+    description: `text and HTML report of each active tenant's last complete ${periodType} (missing aggregates computed first)`,
+    job: (t) => ({ periodType, asOf: t.toISOString() }),
+  };
+}
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
     id: 'hourly-aggregation',
     cron: '0 * * * *',
-    description: "all types, all active tenants: the tenant's current day so far and the previous day; cohorts for the current and previous month",
-    // No `periods`: its defaults are what this schedule wants (one previous day; two cohort months).
-    job: (t) => ({ type: 'all', periodType: 'day', asOf: t.toISOString(), includeCurrent: true }),
+    description: 'all types, incremental: every pending change of every active tenant folded in (only the buckets the changes dirty are recomputed)',
+    // Incremental (docs/incremental.md): an hour without changes costs one query. The full
+    // recompute it replaced (today so far and yesterday, two cohort months) is still the job
+    // { type: 'all', periodType: 'day', includeCurrent: true } for anyone who wants it.
+    job: (t) => ({ type: 'all', incremental: true, asOf: t.toISOString() }),
   },
   {
     id: 'daily-revenue',
@@ -44,8 +77,16 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     description: 'tournaments for the last complete ISO week',
     job: (t) => ({ type: 'tournaments', periodType: 'week', asOf: t.toISOString() }),
   },
+  reportSchedule(),
 ];
 
+/** {@link SCHEDULES} with the `scheduled-report` schedule as configured. */
+export function scheduleDefinitions(report: ReportScheduleOptions = {}): readonly ScheduleDefinition[] {
+  return SCHEDULES.map((d) => (d.id === 'scheduled-report' ? reportSchedule(report) : d));
+}
+
+export function scheduleById(id: Exclude<ScheduleId, 'scheduled-report'>): AggregationScheduleDefinition | undefined;
+export function scheduleById(id: string): ScheduleDefinition | undefined;
 export function scheduleById(id: string): ScheduleDefinition | undefined {
   return SCHEDULES.find((s) => s.id === id);
 }

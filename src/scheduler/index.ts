@@ -4,8 +4,8 @@ import { SchedulerNotInitializedError } from '../errors/scheduler-not-initialize
 import type { Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { validateCronExpression as checkCron } from './cron';
-import type { ScheduleDefinition } from './definitions';
-import { createScheduler, type Scheduler, type ScheduleStatus } from './scheduler';
+import { scheduleDefinitions, type ScheduleDefinition } from './definitions';
+import { createScheduler, type Scheduler, type ScheduleStatus, type SkippedSchedule } from './scheduler';
 
 // The module-level API the original system's callers use (`initializeScheduler()`,
 // `await triggerTask('hourly-aggregation')`), over one process-wide scheduler, as src/queue does
@@ -14,8 +14,27 @@ import { createScheduler, type Scheduler, type ScheduleStatus } from './schedule
 // Code that manages several namespaces or task queues uses `createScheduler()` directly.
 
 export { validateCronExpression as checkCronExpression, type CronValidation } from './cron';
-export { SCHEDULE_IDS, SCHEDULES, scheduleById, scheduledJobId, type ScheduleDefinition, type ScheduleId } from './definitions';
-export { createScheduler, SCHEDULE_CATCHUP_WINDOW, SCHEDULE_OVERLAP_POLICY, type Scheduler, type SchedulerOptions, type ScheduleStatus } from './scheduler';
+export {
+  SCHEDULE_IDS,
+  SCHEDULES,
+  reportSchedule,
+  scheduleById,
+  scheduleDefinitions,
+  scheduledJobId,
+  type ReportScheduleOptions,
+  type ScheduleDefinition,
+  type ScheduleId,
+} from './definitions';
+export {
+  createScheduler,
+  SCHEDULE_CATCHUP_WINDOW,
+  SCHEDULE_OVERLAP_POLICY,
+  type Scheduler,
+  type SchedulerOptions,
+  type ScheduleOwner,
+  type ScheduleStatus,
+  type SkippedSchedule,
+} from './scheduler';
 
 export interface InitializeSchedulerOptions {
   /**
@@ -26,7 +45,7 @@ export interface InitializeSchedulerOptions {
   /** A Temporal client of your own (its namespace is used); its connection stays yours: closeScheduler() leaves it open. @defaultValue one connected from `config` */
   client?: Client;
   logger?: Logger;
-  /** Schedules to manage. @defaultValue SCHEDULES (the four of the README) */
+  /** Schedules to manage. @defaultValue the five of the README, `scheduled-report` as configured (SCHEDULED_REPORT_CRON, SCHEDULED_REPORT_PERIOD) */
   definitions?: readonly ScheduleDefinition[];
 }
 
@@ -35,6 +54,8 @@ export interface SchedulerInstallation {
   created: string[];
   /** Schedule ids that existed and were updated to the current definition (their paused state kept). */
   updated: string[];
+  /** Schedules another deployment owns (another queue or task queue in their memo): left as they are. */
+  skipped: SkippedSchedule[];
 }
 
 interface Current {
@@ -64,8 +85,10 @@ async function open(options: InitializeSchedulerOptions): Promise<Current> {
       client,
       taskQueue: config.temporal.scheduleTaskQueue,
       timezone: config.tz,
+      idPrefix: config.scheduleIdPrefix,
+      owner: { queue: config.queueName, taskQueue: config.temporal.scheduleTaskQueue },
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.definitions ? { definitions: options.definitions } : {}),
+      definitions: options.definitions ?? scheduleDefinitions({ cron: config.scheduledReportCron, periodType: config.scheduledReportPeriodType }),
     });
     return { scheduler, installation: await scheduler.initializeScheduler(), connection };
   } catch (err) {

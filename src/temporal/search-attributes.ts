@@ -4,4 +4,4 @@
  * global setup register exactly these on the server. The keys live with the workflow code, which
  * sets them; this module is their name for Node code.
  */
-export { AggregationType, JobId, PeriodType, SEARCH_ATTRIBUTES, TenantCount, TenantId } from '../workflows/search-attributes';
+export { AggregationType, FailedTenants, JobId, PeriodType, SEARCH_ATTRIBUTES, TenantCount, TenantId } from '../workflows/search-attributes';

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlanningActivities } from '../activities/planning';
-import type { AggregationJobData, AggregationProgress, FailedTenant, TenantAggregationResult, TenantPage } from '../contract/aggregation';
+import type { AggregationJobData, AggregationProgress, FailedTenant, RowsByType, TenantAggregationInput, TenantAggregationResult, TenantPage } from '../contract/aggregation';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 import { chunkProgressSignal, progressQuery } from './definitions';
 import { LOCAL_PLANNING_ACTIVITY, localAggregationOptions, regularAggregationOptions, type ResolvedRunOptions } from './profiles';
@@ -55,6 +55,8 @@ export interface ChunkTallies {
 export interface ChunkState {
   /** Tenants not started yet, in id order. */
   remaining: string[];
+  /** Of those, the ones whose range is split, with their parts (from pendingTenants). */
+  split?: [tenantId: string, parts: number][];
   tallies: ChunkTallies;
   /** Runs of this child so far, this one included. */
   runs: number;
@@ -125,11 +127,26 @@ export async function aggregationChunkWorkflow(input: AggregationChunkInput): Pr
   const lanes = Math.max(1, Math.min(options.maxConcurrentActivities, queue.length));
   let next = 0;
   const mustContinueAsNew = () => workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested;
+  const partsOf = new Map(state.split ?? []);
+  /** A split tenant: its parts one after another (the last records the outcome). */
+  const runParts = async (base: TenantAggregationInput, of: number): Promise<TenantAggregationResult> => {
+    let rowsWritten = 0;
+    let carried: RowsByType | undefined;
+    for (let index = 0; ; index++) {
+      const result = await aggregate({ ...base, part: { index, of, ...(carried ? { carried } : {}) } });
+      if (result.status === 'resumed' || index === of - 1) return { ...result, rowsWritten: rowsWritten + result.rowsWritten };
+      rowsWritten += result.rowsWritten;
+      carried = result.rowsByType;
+    }
+  };
   const lane = async (): Promise<void> => {
     while (next < queue.length && !mustContinueAsNew()) {
       const tenantId = queue[next++]!;
+      const base = { jobKey: input.rootWorkflowId, tenantId, job: input.job, asOf: input.asOf };
+      const of = partsOf.get(tenantId);
       try {
-        settle(await aggregate({ jobKey: input.rootWorkflowId, tenantId, job: input.job, asOf: input.asOf }), tenantId);
+        // No extra async layer for the usual unsplit tenant: every promise in workflow code costs a captured stack.
+        settle(await (of === undefined ? aggregate(base) : runParts(base, of)), tenantId);
       } catch (err) {
         if (isCancellation(err)) throw err;
         settle(undefined, tenantId, err);
@@ -140,9 +157,12 @@ export async function aggregationChunkWorkflow(input: AggregationChunkInput): Pr
   await reporter.flush();
 
   if (next < queue.length) {
+    const remaining = queue.slice(next);
+    const left = new Set(remaining);
+    const stillSplit = (state.split ?? []).filter(([id]) => left.has(id));
     return continueAsNew<typeof aggregationChunkWorkflow>({
       ...input,
-      state: { remaining: queue.slice(next), tallies, runs: state.runs + 1, reportedAt: reporter.reportedAt() },
+      state: { remaining, ...(stillSplit.length > 0 ? { split: stillSplit } : {}), tallies, runs: state.runs + 1, reportedAt: reporter.reportedAt() },
     });
   }
   return { ...tallies, chunkIndex: input.chunkIndex, runs: state.runs };
@@ -150,10 +170,17 @@ export async function aggregationChunkWorkflow(input: AggregationChunkInput): Pr
 
 async function initialState(input: AggregationChunkInput): Promise<ChunkState> {
   const pending = await pendingTenants.executeWithOptions({ ...LOCAL_PLANNING_ACTIVITY, summary: `list the tenants of chunk ${input.chunkIndex + 1} still to do` }, [
-    { jobKey: input.rootWorkflowId, job: input.job, page: input.page },
+    {
+      jobKey: input.rootWorkflowId,
+      job: input.job,
+      page: input.page,
+      asOf: input.asOf,
+      split: { rowsPerPart: input.options.splitRowsPerActivity, maxParts: input.options.maxPartsPerTenant },
+    },
   ]);
   return {
     remaining: pending.tenantIds,
+    ...(pending.split ? { split: pending.split } : {}),
     tallies: {
       tenants: pending.tenantIds.length + pending.resumed,
       succeeded: 0,

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -30,13 +31,16 @@ import { aggregationChunkWorkflow, type AggregationChunkResult } from './aggrega
 import { chunkProgressSignal, progressQuery } from './definitions';
 import { describeChunk } from './describe';
 import { LOCAL_PLANNING_ACTIVITY, PLANNING_ACTIVITY, resolveRunOptions, type ResolvedRunOptions } from './profiles';
-import { jobSearchAttributes, TenantCount, TenantId } from './search-attributes';
+import { FailedTenants, jobSearchAttributes, TenantCount, TenantId } from './search-attributes';
 
 const { planJob, tenantPages } = proxyLocalActivities<PlanningActivities>(LOCAL_PLANNING_ACTIVITY);
 const { purgeOutcomes } = proxyActivities<PlanningActivities>({ ...PLANNING_ACTIVITY, heartbeatTimeout: '1 minute' });
 
 /** Error type of the failure a run ends with when tenants failed for good. */
 export const TENANTS_FAILED_ERROR = 'TenantsFailedError';
+
+/** Failed tenants a run's details (the Web UI's "current details") name at most. */
+const FAILED_NAMED_IN_DETAILS = 10;
 
 /** Pages fetched per planning call, per child slot: enough to keep the window full between calls. */
 const PAGES_PER_SLOT = 4;
@@ -157,7 +161,11 @@ export async function aggregationWorkflow(input: AggregationWorkflowInput): Prom
     .catch((err: unknown) => log.warn('could not purge expired outcomes; the next run will', { error: String(err) }));
 
   const result = resultOf(input, workflowId, state);
+  const failedCount = result.failedTenants.length + result.failedTenantsOmitted;
+  // Runs recorded before the attribute existed replay without it.
+  if (patched('failed-tenants-search-attribute')) upsertSearchAttributes([{ key: FailedTenants, value: failedCount }]);
   showDetails();
+  if (failedCount > 0) setCurrentDetails(failedDetails(result));
   if (result.totals.failed > 0) {
     const listed = result.failedTenants.slice(0, 3).map((f) => `${f.tenantId} (${f.errorType}: ${f.message})`);
     const more = result.failedTenants.length + result.failedTenantsOmitted - listed.length;
@@ -171,6 +179,19 @@ export async function aggregationWorkflow(input: AggregationWorkflowInput): Prom
     });
   }
   return result;
+}
+
+/** The run's final details when tenants failed: how many, then the first ones by name with their errors. */
+function failedDetails(result: AggregationWorkflowResult): string {
+  const failed = result.failedTenants.length + result.failedTenantsOmitted;
+  const named = result.failedTenants.slice(0, FAILED_NAMED_IN_DETAILS);
+  const lines = named.map((f) => `- ${f.tenantId}: ${f.errorType} after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}: ${f.message.slice(0, 200)}`);
+  const more = failed - named.length;
+  return [
+    `**${failed} of ${result.totals.tenants} tenants failed** (FailedTenants = ${failed}; every outcome in aggregation_outcomes, job key ${result.workflowId})`,
+    ...lines,
+    ...(more > 0 ? [`- and ${more} more`] : []),
+  ].join('\n');
 }
 
 async function firstState(input: AggregationWorkflowInput): Promise<AggregationRunState> {

@@ -62,6 +62,8 @@ export const DEFAULT_RUN_OPTIONS: ResolvedRunOptions = {
   activityHeartbeatTimeout: AGGREGATION_HEARTBEAT_TIMEOUT,
   maxFailedListed: 20,
   outcomeRetentionMs: 7 * 24 * 3_600_000,
+  splitRowsPerActivity: 2_000_000,
+  maxPartsPerTenant: 24,
 };
 
 export function resolveRunOptions(options: AggregationRunOptions | undefined): ResolvedRunOptions {

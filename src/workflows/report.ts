@@ -10,6 +10,11 @@ export interface ScheduledReportJobData {
   tenantId?: string;
   /** @defaultValue day */
   periodType?: ReportPeriodType;
+  /**
+   * ISO instant the report is as of, instead of the time the job was requested: the schedule
+   * sets its nominal fire time, so a late or retried run reports on the periods it was meant to.
+   */
+  asOf?: string;
 }
 
 /** Input of `scheduledReportWorkflow`. Started with workflow id `scheduled-report/<jobId>`. */
@@ -34,9 +39,9 @@ export interface ScheduledReportWorkflowResult {
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES] as string[];
 
-/** Reading a tenant's latest aggregates and writing two small files. */
+/** Computing a tenant's missing aggregates (as long as a tenant aggregation may take), reading them and writing two small files. */
 export const REPORT_ACTIVITY = {
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 3, initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
 } as const;
 
@@ -46,17 +51,20 @@ const { listReportTenants, writeTenantReport } = proxyActivities<ReportActivitie
 const REPORTS_AT_ONCE = 10;
 
 /**
- * A `scheduled-report` job: one activity per tenant writing its text and HTML summary. One
- * tenant's failure is an outcome, never a stop for the others.
+ * A `scheduled-report` job: one activity per tenant that computes the aggregates its report shows
+ * where they are missing (the tenant aggregator, outcome key `<workflowId>/ensure:…`), then
+ * writes its text and HTML summary. One activity per tenant keeps the history as small as an
+ * aggregation job's. One tenant's failure is an outcome, never a stop for the others.
  */
 export async function scheduledReportWorkflow(input: ScheduledReportWorkflowInput): Promise<ScheduledReportWorkflowResult> {
   const { workflowId } = workflowInfo();
   const progress: AggregationProgress = { total: 0, done: 0, failed: 0, currentPeriod: null };
   setHandler(progressQuery, () => progress);
 
+  const asOf = input.job.asOf ?? input.requestedAt;
   const tenants = await listReportTenants(input.job.tenantId !== undefined ? { tenantId: input.job.tenantId } : {});
   progress.total = tenants.length;
-  progress.currentPeriod = `latest ${input.job.periodType ?? 'day'} as of ${input.requestedAt}`;
+  progress.currentPeriod = `latest ${input.job.periodType ?? 'day'} as of ${asOf}`;
 
   const outcomes: ReportOutcome[] = new Array(tenants.length);
   let next = 0;
@@ -65,7 +73,7 @@ export async function scheduledReportWorkflow(input: ScheduledReportWorkflowInpu
       const index = next++;
       const tenantId = tenants[index]!;
       try {
-        const report = await writeTenantReport({ tenantId, periodType: input.job.periodType, asOf: input.requestedAt, fileStem: input.jobId });
+        const report = await writeTenantReport({ tenantId, periodType: input.job.periodType, asOf, fileStem: input.jobId, ensureAggregatesKey: workflowId });
         outcomes[index] = { tenantId, status: 'succeeded', textPath: report.textPath, htmlPath: report.htmlPath };
         progress.done += 1;
       } catch (err) {

@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setCurrentDetails, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { createEnqueueActivities } from '../activities/enqueue';
+import { jobWorkflowId } from '../contract/aggregation';
 
 /** Set by the Temporal server on every scheduled, triggered or backfilled run. */
 const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -22,6 +23,13 @@ export interface ScheduledTriggerInput {
   scheduleId: string;
   /** ISO instant; only for runs started by hand outside a schedule. */
   nominalTime?: string;
+  /**
+   * BullMQ queue the job goes to, and the job's name: with them the run links to the workflow
+   * its job starts (memo `jobWorkflowId`, details). Set by the scheduler. @defaultValue none (no workflow link)
+   */
+  queue?: string;
+  /** @defaultValue aggregation */
+  jobName?: string;
 }
 
 /**
@@ -32,5 +40,16 @@ export interface ScheduledTriggerInput {
 export async function scheduledTriggerWorkflow(input: ScheduledTriggerInput): Promise<{ jobId: string; created: boolean; nominalTime: string }> {
   const scheduled = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
   const nominalTime = input.nominalTime ?? (scheduled ?? new Date(workflowInfo().startTime)).toISOString();
-  return enqueueScheduledJob({ scheduleId: input.scheduleId, nominalTime });
+  const result = await enqueueScheduledJob({ scheduleId: input.scheduleId, nominalTime });
+  // Runs recorded before the link existed replay without it.
+  if (patched('trigger-links-job')) {
+    // The bridge starts the job's workflow under this id (src/contract/aggregation.ts, jobWorkflowId).
+    const workflowId = input.queue !== undefined ? jobWorkflowId(input.jobName ?? 'aggregation', result.jobId, input.queue) : undefined;
+    upsertMemo({ jobId: result.jobId, ...(input.queue !== undefined ? { queue: input.queue } : {}), ...(workflowId ? { jobWorkflowId: workflowId } : {}) });
+    setCurrentDetails(
+      `${result.created ? 'enqueued' : 'found already enqueued'} job **${result.jobId}**${input.queue !== undefined ? ` in queue ${input.queue}` : ''} for ${nominalTime}` +
+        (workflowId ? `; its workflow: **${workflowId}**` : ''),
+    );
+  }
+  return result;
 }

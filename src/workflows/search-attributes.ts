@@ -22,8 +22,13 @@ export const TenantCount = key('TenantCount', 'INT');
 export const TenantId = key('TenantId', 'KEYWORD');
 /** The originating BullMQ job id (also in the memo as `jobId`). */
 export const JobId = key('JobId', 'KEYWORD');
+/**
+ * Tenants that failed for good, set by the aggregation run when it ends (0 when none), so
+ * `FailedTenants > 0` lists every run with failures.
+ */
+export const FailedTenants = key('FailedTenants', 'INT');
 
-export const SEARCH_ATTRIBUTES = [AggregationType, PeriodType, TenantCount, TenantId, JobId] as const;
+export const SEARCH_ATTRIBUTES = [AggregationType, PeriodType, TenantCount, TenantId, JobId, FailedTenants] as const;
 
 /** The attributes that describe a job, set on its workflow (by the starter and again by the workflow itself). */
 export function jobSearchAttributes(job: AggregationJobData, jobId: string): SearchAttributePair[] {

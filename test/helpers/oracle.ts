@@ -122,9 +122,25 @@ function parseDay(iso: string): CalendarDay {
   return { y: y!, m: m!, d: d! };
 }
 
-/** Local midnight of a calendar day as an instant (first existing instant when midnight is skipped). */
+/**
+ * Where a calendar day starts: the first instant whose local date is that day. That is 00:00,
+ * or the first existing instant when midnight is skipped (Havana 2025-03-09 starts at 01:00), or
+ * the first of two midnights when the clock goes back over it (Havana 2024-11-03 starts at
+ * 00:00 CDT, an hour before 00:00 CST). Found by bisection on the local date rather than by
+ * resolving a wall time (which picks one offset for an ambiguous time, not necessarily the first).
+ */
 function localMidnight(day: CalendarDay, zone: string): number {
-  return DateTime.fromObject({ year: day.y, month: day.m, day: day.d }, { zone }).toMillis();
+  const key = keyOf(day);
+  const utcMidnight = Date.UTC(day.y, day.m - 1, day.d);
+  // Offsets lie within UTC-12..UTC+14: the day has not begun 15 h before UTC midnight and has 13 h after.
+  let before = utcMidnight - 15 * 3_600_000;
+  let after = utcMidnight + 13 * 3_600_000;
+  while (after - before > 1) {
+    const mid = Math.floor((before + after) / 2);
+    if (keyOf(localDay(mid, zone)) >= key) after = mid;
+    else before = mid;
+  }
+  return after;
 }
 
 /** The local calendar day of an instant. */

@@ -1,13 +1,3 @@
-import { createServer } from 'node:net';
-
-/** A TCP port on loopback that was free a moment ago (nothing listens there unless the caller binds it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// A TCP port on loopback that was free a moment ago: the same helper the workers use for the
+// Temporal SDK's private exporter.
+export { freeLoopbackPort as freePort } from '../../src/metrics/free-port';

@@ -10,7 +10,7 @@ import type { RowSink } from '../../src/seed/tables';
 const WINDOW_FIRST_DAY = DateTime.fromISO('2024-09-25', { zone: 'UTC' });
 const WINDOW_DAYS = 215; // to 2025-04-28
 /** DST change days of the zones below, 2024-2025. */
-const DST_DAYS = ['2024-10-06', '2024-10-27', '2024-11-03', '2025-03-09', '2025-03-30', '2025-04-06'];
+const DST_DAYS = ['2024-09-08', '2024-10-06', '2024-10-26', '2024-10-27', '2024-11-03', '2025-03-09', '2025-03-30', '2025-04-05', '2025-04-06'];
 const NEAR = [0, -1, 1, -3_600_000, 3_600_000, 30 * 60_000, 23 * 3_600_000];
 const FORMATS = ['swiss', 'round_robin', 'ladder'];
 

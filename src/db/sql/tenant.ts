@@ -10,6 +10,8 @@ export interface OutcomeStamp {
   attempt: number;
   /** ISO instant, the activity clock: retention counts from it. */
   recordedAt: string;
+  /** Rows the earlier parts of a split tenant wrote, per type, added to this statement's. */
+  carriedRows?: Partial<Record<'revenue' | 'cohorts' | 'tournaments', number>>;
 }
 
 export interface TenantStatementInput {
@@ -51,8 +53,13 @@ RETURNING 1)`);
   if (counted.length === 0) throw new Error('tenantUpsert needs at least one type');
   const rowsOf = (type: string) => counted.find((c) => c.type === type)?.rows ?? Prisma.sql`0`;
   if (input.outcome) {
-    const { jobKey, attempt, recordedAt } = input.outcome;
-    const values = Prisma.join(counted.map((c) => Prisma.sql`(${c.type}::text, ${c.rows}, ${c.periods}::int)`));
+    const { jobKey, attempt, recordedAt, carriedRows } = input.outcome;
+    const values = Prisma.join(
+      counted.map((c) => {
+        const carried = carriedRows?.[c.type as keyof typeof carriedRows] ?? 0;
+        return carried === 0 ? Prisma.sql`(${c.type}::text, ${c.rows}, ${c.periods}::int)` : Prisma.sql`(${c.type}::text, ${c.rows} + ${carried}::int, ${c.periods}::int)`;
+      }),
+    );
     ctes.push(Prisma.sql`recorded AS (
   INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
   SELECT ${jobKey}, ${tenantId}, v.type, 'succeeded', v.rows, v.periods, ${attempt}::int, NULL, NULL, ${recordedAt}::timestamptz
