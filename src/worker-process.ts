@@ -5,7 +5,7 @@ import { createJobActivities } from './activities/jobs';
 import type { Config } from './config';
 import { createDb, poolOf } from './db/client';
 import type { Logger } from './logger';
-import { cachedFreshness } from './metrics/freshness';
+import { cachedFreshness, cachedRead, readChangeBacklog } from './metrics/freshness';
 import { createWorkerMetrics } from './metrics/registry';
 import { startMetricsServer, type MetricsServer, type ProbeCheck } from './metrics/server';
 import { createReportEnqueue } from './queue/enqueue';
@@ -87,11 +87,13 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const queue = new AnalyticsQueue({ config, queueName: config.queueName, logger });
   const activityLogger = logger.child({ component: 'activities' });
   const freshness = cachedFreshness(poolOf(db), FRESHNESS_TTL_MS);
-  const metrics = createWorkerMetrics({ queueName: config.queueName, queueCounts: () => queue.getQueueMetrics(), freshness: freshness.read });
+  const backlog = cachedRead(() => readChangeBacklog(poolOf(db)), FRESHNESS_TTL_MS);
+  const metrics = createWorkerMetrics({ queueName: config.queueName, queueCounts: () => queue.getQueueMetrics(), freshness: freshness.read, changeBacklog: backlog.read });
   const recorder = {
     ...metrics.recorder,
     tenantAggregated: (...args: Parameters<typeof metrics.recorder.tenantAggregated>) => {
       freshness.invalidate();
+      backlog.invalidate();
       metrics.recorder.tenantAggregated(...args);
     },
   };

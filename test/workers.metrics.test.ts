@@ -129,6 +129,17 @@ describe('the workers process metrics endpoint', () => {
     expect(age).toBeLessThanOrEqual((Date.now() - startedAt) / 1000);
     expect([...s.keys()].filter((k) => k.startsWith('analytics_aggregate_age_seconds'))).toHaveLength(1);
 
+    // Incremental refresh: the raw rows this file wrote were captured as changes no incremental
+    // run has folded in; the gauges count them per kind, as the table holds them.
+    const pending = await t.pool.query<{ kind: string; n: number }>(`SELECT aggregate_type AS kind, count(*)::int AS n FROM aggregate_changes GROUP BY 1 ORDER BY 1`);
+    expect(pending.rows.length).toBeGreaterThan(0);
+    for (const { kind, n } of pending.rows) {
+      expect(s.get(`analytics_pending_changes{kind="${kind}"}`)).toBe(n);
+      const oldest = s.get(`analytics_oldest_pending_change_age_seconds{kind="${kind}"}`)!;
+      expect(oldest).toBeGreaterThanOrEqual(0);
+      expect(oldest).toBeLessThanOrEqual((Date.now() - startedAt) / 1000);
+    }
+
     // The Temporal SDK's own series, from its runtime exporter, in the same answer.
     expect(s.get('analytics_temporal_sdk_metrics_up')).toBe(1);
     expect([...s.keys()].some((k) => k.startsWith(`temporal_workflow_completed{`) && k.includes(`task_queue="tq-`))).toBe(true);

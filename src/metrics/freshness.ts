@@ -24,23 +24,41 @@ export async function readFreshness(pool: Pick<pg.Pool, 'query'>): Promise<Fresh
   return res.rows.map((r) => ({ type: r.type, periodType: r.period_type, newestComputedAt: r.newest }));
 }
 
-export interface CachedFreshness {
-  read(): Promise<Freshness[]>;
+/** Changes captured for incremental refresh (docs/incremental.md) that no run has folded in yet, per kind. */
+export interface ChangeBacklog {
+  /** `revenue`, `mrr`, `tournaments` or `cohorts`. */
+  kind: string;
+  pending: number;
+  /** When the oldest of them was written: the aggregates of that kind are at most this stale. */
+  oldestRecordedAt: Date;
+}
+
+const BACKLOG_SQL = `SELECT aggregate_type AS kind, count(*)::int AS pending, min(recorded_at) AS oldest FROM aggregate_changes GROUP BY 1`;
+
+export async function readChangeBacklog(pool: Pick<pg.Pool, 'query'>): Promise<ChangeBacklog[]> {
+  const res = await pool.query<{ kind: string; pending: number; oldest: Date }>(BACKLOG_SQL);
+  return res.rows.map((r) => ({ kind: r.kind, pending: r.pending, oldestRecordedAt: r.oldest }));
+}
+
+export interface CachedRead<T> {
+  read(): Promise<T>;
   /** This process wrote aggregates: the next read queries again. */
   invalidate(): void;
 }
 
+export type CachedFreshness = CachedRead<Freshness[]>;
+
 /**
- * {@link readFreshness} at most once per `ttlMs` unless this process wrote aggregates since:
- * scrapes in between reuse the last instants (the age is still computed at each scrape), so only
- * rows written by other processes in that window can be missed. Concurrent scrapes share one query.
+ * `read` at most once per `ttlMs` unless invalidated since: scrapes in between reuse the last
+ * answer (ages are still computed at each scrape), so only what other processes wrote in that
+ * window can be missed. Concurrent scrapes share one query; a failed one is not kept.
  */
-export function cachedFreshness(pool: Pick<pg.Pool, 'query'>, ttlMs: number, now: () => number = Date.now): CachedFreshness {
-  let last: { at: number; value: Promise<Freshness[]> } | undefined;
+export function cachedRead<T>(read: () => Promise<T>, ttlMs: number, now: () => number = Date.now): CachedRead<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
   return {
     read() {
       if (!last || now() - last.at >= ttlMs) {
-        const value = readFreshness(pool);
+        const value = read();
         last = { at: now(), value };
         value.catch(() => {
           if (last?.value === value) last = undefined;
@@ -52,4 +70,9 @@ export function cachedFreshness(pool: Pick<pg.Pool, 'query'>, ttlMs: number, now
       last = undefined;
     },
   };
+}
+
+/** {@link readFreshness}, cached by {@link cachedRead}. */
+export function cachedFreshness(pool: Pick<pg.Pool, 'query'>, ttlMs: number, now: () => number = Date.now): CachedFreshness {
+  return cachedRead(() => readFreshness(pool), ttlMs, now);
 }

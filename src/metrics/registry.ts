@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AggregationRecorder } from '../activities/metrics';
 import type { QueueMetrics } from '../queue/metrics';
-import type { Freshness } from './freshness';
+import type { ChangeBacklog, Freshness } from './freshness';
 
 // The project's own Prometheus series, one registry per worker process (never prom-client's
 // global one, so two processes in one test runner do not share counters). Counters are
@@ -13,6 +13,8 @@ export interface WorkerMetricsSources {
   queueCounts(): Promise<QueueMetrics>;
   /** Newest `computed_at` per aggregate type and period type. */
   freshness(): Promise<Freshness[]>;
+  /** Pending changes for incremental refresh, per kind (absent: the series are left out). */
+  changeBacklog?(): Promise<ChangeBacklog[]>;
   /** The queue's name, a label of the queue series. */
   queueName: string;
 }
@@ -87,7 +89,7 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     registers: [registry],
   });
   /** A read at scrape time that fails leaves its series out, instead of failing the whole scrape. */
-  const read = async <T>(source: 'queue' | 'freshness', fn: () => Promise<T>): Promise<T | undefined> => {
+  const read = async <T>(source: 'queue' | 'freshness' | 'changes', fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
     } catch {
@@ -122,6 +124,31 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
       for (const f of (await read('freshness', sources.freshness)) ?? []) this.set({ type: f.type, period_type: f.periodType }, Math.max(0, (now - f.newestComputedAt.getTime()) / 1000));
     },
   });
+
+  if (sources.changeBacklog) {
+    const backlog = sources.changeBacklog;
+    new Gauge({
+      name: 'analytics_pending_changes',
+      help: 'Captured raw-table changes no incremental run has folded in yet, by kind (revenue, mrr, tournaments, cohorts), read at scrape time',
+      labelNames: ['kind'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const b of (await read('changes', backlog)) ?? []) this.set({ kind: b.kind }, b.pending);
+      },
+    });
+    new Gauge({
+      name: 'analytics_oldest_pending_change_age_seconds',
+      help: 'Age of the oldest change not yet folded in, by kind: how stale the incrementally refreshed aggregates are at most (no series when nothing is pending)',
+      labelNames: ['kind'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const b of (await read('changes', backlog)) ?? []) this.set({ kind: b.kind }, Math.max(0, (now - b.oldestRecordedAt.getTime()) / 1000));
+      },
+    });
+  }
 
   const recorder: AggregationRecorder = {
     tenantAggregated(perType, durationMs) {
