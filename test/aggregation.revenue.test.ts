@@ -4,7 +4,7 @@ import type { TestDatabase } from './helpers/db';
 import { org, payment, refund, revenueRows, subscription } from './helpers/fixtures';
 import { testService } from './helpers/service';
 
-// Every expected value below is worked out by hand from the fixture rows and DESIGN.md.
+// Every expected value below is worked out by hand from the fixture rows and the metric definitions of docs/data-contract.md.
 
 let t: TestDatabase;
 

@@ -2,11 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addJob, closeQueue, createWorker, getQueueMetrics, initializeQueue, type AnalyticsQueue } from '../src/queue';
+import { addJob, getQueueMetrics, type AnalyticsQueue } from '../src/queue';
 import type { AggregationWorkflowResult } from '../src/contract/aggregation';
-import { waitForState, type RunningWorker } from './fixtures/queue';
-import { runRealWorker } from './fixtures/real-workers';
-import { testConfig } from './helpers/config';
+import { waitForState } from './fixtures/queue';
+import { startQueuePipeline, type QueuePipeline } from './fixtures/real-workers';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { activity, cohortRows, org, payment, refund, revenueRows, subscription, tournamentRows, user } from './helpers/fixtures';
 import { loadRaw, oracleCohorts, oracleRevenue, oracleTournaments } from './helpers/oracle';
@@ -15,14 +14,14 @@ import { connectTestTemporal, type TestTemporal } from './helpers/temporal';
 
 // Acceptance: the original README's calls, verbatim, through the module-level facade, the bridge,
 // the real aggregationWorkflow and activities, into Postgres. Expected rows are worked out by hand
-// from the raw rows below (DESIGN.md "Metric definitions").
+// from the raw rows below (docs/data-contract.md, "Metric definitions").
 
 describe('addJob -> workflow -> aggregate rows -> job completed with the result', () => {
   const redis = createTestRedis();
   let temporal: TestTemporal;
   let t: TestDatabase;
   let dir: string;
-  let worker: RunningWorker;
+  let pipeline: QueuePipeline;
   let queue: AnalyticsQueue;
 
   beforeAll(async () => {
@@ -51,20 +50,12 @@ describe('addJob -> workflow -> aggregate rows -> job completed with the result'
     await activity(q, 'org_123', 'u1', '2026-01-15T08:00:00Z');
     await activity(q, 'org_123', 'u3', '2025-11-03T08:00:00Z');
 
-    worker = await runRealWorker(temporal, { db: t.db, exportDir: dir, reportDir: dir });
-    queue = await initializeQueue({
-      queueName: redis.queueName,
-      redis: testConfig.redis,
-      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
-      databaseUrl: t.url,
-      bridge: { progressPollMs: 200 },
-    });
-    await createWorker();
+    pipeline = await startQueuePipeline(temporal, { db: t.db, databaseUrl: t.url, queueName: redis.queueName, dir });
+    queue = pipeline.queue;
   });
 
   afterAll(async () => {
-    await closeQueue();
-    await worker.stop();
+    await pipeline.stop();
     await t.drop();
     await temporal.close();
     await redis.cleanup();

@@ -2,14 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addJob, closeQueue, createWorker, initializeQueue, type AnalyticsQueue } from '../src/queue';
+import { addJob, type AnalyticsQueue } from '../src/queue';
 import type { AggregationWorkflowResult } from '../src/contract/aggregation';
 import { SCHEDULES } from '../src/scheduler/definitions';
 import { createTenantAggregator } from '../src/aggregation/tenant-aggregator';
 import { poolOf } from '../src/db/client';
-import { waitForState, type RunningWorker } from './fixtures/queue';
-import { runRealWorker } from './fixtures/real-workers';
-import { testConfig } from './helpers/config';
+import { waitForState } from './fixtures/queue';
+import { startQueuePipeline, type QueuePipeline } from './fixtures/real-workers';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { activity, org, payment, subscription, user } from './helpers/fixtures';
 import { expectTenantMatchesOracle, pendingChanges } from './helpers/incremental';
@@ -29,7 +28,7 @@ describe('addJob(aggregation, { incremental: true })', () => {
   let temporal: TestTemporal;
   let t: TestDatabase;
   let dir: string;
-  let worker: RunningWorker;
+  let pipeline: QueuePipeline;
   let queue: AnalyticsQueue;
 
   beforeAll(async () => {
@@ -48,20 +47,12 @@ describe('addJob(aggregation, { incremental: true })', () => {
     for (const id of ['inc_a', 'inc_b']) {
       await full.aggregateTenant({ tenantId: id, job: { type: 'all', periodType: 'day', periodStart: '2025-11-01', periodEnd: '2025-11-10', asOf: ASOF }, asOf: ASOF });
     }
-    worker = await runRealWorker(temporal, { db: t.db, exportDir: dir, reportDir: dir });
-    queue = await initializeQueue({
-      queueName: redis.queueName,
-      redis: testConfig.redis,
-      temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
-      databaseUrl: t.url,
-      bridge: { progressPollMs: 200 },
-    });
-    await createWorker();
+    pipeline = await startQueuePipeline(temporal, { db: t.db, databaseUrl: t.url, queueName: redis.queueName, dir });
+    queue = pipeline.queue;
   });
 
   afterAll(async () => {
-    await closeQueue();
-    await worker.stop();
+    await pipeline.stop();
     await t.drop();
     await temporal.close();
     await redis.cleanup();

@@ -8,9 +8,10 @@ import type { CohortsInput } from '../db/sql/cohorts';
 import { planCohortMonths } from './cohort-months';
 import { floorToPeriod, isPeriodType, listPeriods, parseBoundary, periodContaining, toInstant, type Period } from './periods';
 
-// A job's periods per tenant timezone (DESIGN "Jobs"), decided in TypeScript with luxon so the
-// SQL only sees lists of instants. Pure, and cached per (timezone, job, as-of): a job over 10,000
-// tenants in five timezones computes its period lists five times, not 10,000.
+// A job's periods per tenant timezone (docs/data-contract.md, "Which periods a job computes"),
+// decided in TypeScript with luxon so the SQL only sees lists of instants. Pure, and cached per
+// (timezone, job, as-of): a job over 10,000 tenants in five timezones computes its period lists
+// five times, not 10,000.
 
 export { MAX_JOB_PERIODS };
 

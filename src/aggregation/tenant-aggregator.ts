@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { Prisma } from '../generated/prisma/client';
 import { typesOfJob, type AggregateSummary, type AggregationJobData, type AggregationType, type RowsByType, type TenantPart } from '../contract/aggregation';
+import { recordFailedOutcome } from '../db/outcomes';
 import { named } from '../db/prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
@@ -47,9 +47,6 @@ export interface TenantAggregatorDeps {
   logger: Logger;
 }
 
-/** Longest error message kept in an outcome row. */
-const MAX_MESSAGE_CHARS = 1_000;
-
 /** The tenant and the types an earlier run of the same job already completed for it: one round trip. */
 const LOOKUP = {
   name: 'tenant_lookup',
@@ -59,19 +56,6 @@ SELECT o.timezone, o.status,
                  WHERE a.job_key = $2 AND a.tenant_id = o.id AND a.status = 'succeeded'), '{}') AS done
 FROM organizations o WHERE o.id = $1`,
 } as const;
-
-function recordFailed(jobKey: string, tenantId: string, types: readonly string[], attempt: number, at: Date, errorType: string, message: string): pg.QueryConfig {
-  return named(
-    Prisma.sql`
-INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
-SELECT ${jobKey}, ${tenantId}, t.type, 'failed', 0, 0, ${attempt}::int, ${errorType}, ${message}, ${at}::timestamptz
-FROM unnest(${[...types]}::text[]) AS t(type)
-ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
-  status = 'failed', attempts = EXCLUDED.attempts, error_type = EXCLUDED.error_type, message = EXCLUDED.message, recorded_at = EXCLUDED.recorded_at
-  WHERE aggregation_outcomes.status <> 'succeeded'`,
-    'outcome_failed',
-  );
-}
 
 function carriedPlus(carried: RowsByType | undefined, written: Record<AggregationType, number>, plans: readonly TypePlan[]): RowsByType {
   const out: RowsByType = {};
@@ -132,17 +116,6 @@ export function createTenantAggregator({ pool, clock, logger }: TenantAggregator
     return { tenantId, status: 'succeeded', rowsWritten: summaries.reduce((n, s) => n + s.rowsWritten, 0), summaries, ...(rowsByType ? { rowsByType } : {}) };
   }
 
-  /** Best effort: the database may be the reason the attempt failed. */
-  async function recordFailure(req: TenantRunRequest, err: Error): Promise<void> {
-    if (req.jobKey === undefined) return;
-    const types = typesOfJob(req.job.type);
-    try {
-      await pool.query(recordFailed(req.jobKey, req.tenantId, types, req.attempt ?? 1, clock.now(), err.name, err.message.slice(0, MAX_MESSAGE_CHARS)));
-    } catch (recordErr) {
-      logger.debug({ err: recordErr, tenantId: req.tenantId }, 'could not record the failed outcome');
-    }
-  }
-
   return {
     /**
      * Aggregates every type the job asks for, for one tenant, in one transaction. Bad input (an
@@ -161,7 +134,9 @@ export function createTenantAggregator({ pool, clock, logger }: TenantAggregator
         return result;
       } catch (raw) {
         const err = classifyDatabaseError(`aggregating tenant ${req.tenantId}`, raw);
-        if (err instanceof Error) await recordFailure(req, err);
+        if (err instanceof Error && req.jobKey !== undefined) {
+          await recordFailedOutcome(pool, logger, { jobKey: req.jobKey, tenantId: req.tenantId, types: typesOfJob(req.job.type), attempt: req.attempt ?? 1, at: clock.now() }, err);
+        }
         throw err;
       }
     },

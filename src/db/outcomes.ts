@@ -1,7 +1,43 @@
 import type pg from 'pg';
+import type { Logger } from '../logger';
 
-// Reads of the per-tenant outcome table (aggregation_outcomes), for the CLI and the queue's
-// callers: the workflow result carries totals and the first failures only.
+// The per-tenant outcome table (aggregation_outcomes): the failed-attempt write both aggregation
+// paths share (a succeeded outcome is written by each path's own statement, in its transaction),
+// and the reads for the CLI and the queue's callers (the workflow result carries totals and the
+// first failures only).
+
+/** Longest error message kept in an outcome row. */
+const MAX_MESSAGE_CHARS = 1_000;
+
+const RECORD_FAILED = {
+  name: 'outcome_failed',
+  text: `
+INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
+SELECT $1, $2, t.type, 'failed', 0, 0, $4::int, $5, $6, $7::timestamptz FROM unnest($3::text[]) AS t(type)
+ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
+  status = 'failed', attempts = EXCLUDED.attempts, error_type = EXCLUDED.error_type, message = EXCLUDED.message, recorded_at = EXCLUDED.recorded_at
+  WHERE aggregation_outcomes.status <> 'succeeded'`,
+} as const;
+
+/**
+ * Records a failed attempt of a tenant's types (never over a succeeded row). Best effort: the
+ * database may be the reason the attempt failed, so an error here is logged, not thrown.
+ */
+export async function recordFailedOutcome(
+  pool: Pick<pg.Pool, 'query'>,
+  logger: Logger,
+  outcome: { jobKey: string; tenantId: string; types: readonly string[]; attempt: number; at: Date },
+  err: Error,
+): Promise<void> {
+  try {
+    await pool.query({
+      ...RECORD_FAILED,
+      values: [outcome.jobKey, outcome.tenantId, [...outcome.types], outcome.attempt, err.name, err.message.slice(0, MAX_MESSAGE_CHARS), outcome.at],
+    });
+  } catch (recordErr) {
+    logger.debug({ err: recordErr, tenantId: outcome.tenantId }, 'could not record the failed outcome');
+  }
+}
 
 export interface OutcomeRow {
   tenantId: string;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PERIOD_TYPES, typesOfJob, type AggregateSummary, type AggregationType, type AggregationTypeOrAll, type PeriodType } from '../contract/aggregation';
 import { assertZone } from '../aggregation/periods';
 import { classifyDatabaseError } from '../aggregation/transient';
+import { recordFailedOutcome } from '../db/outcomes';
 import { named } from '../db/prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
@@ -134,16 +135,6 @@ ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
   error_type = NULL, message = NULL, recorded_at = EXCLUDED.recorded_at`,
 } as const;
 
-const FAILED = {
-  name: 'incremental_failed',
-  text: `
-INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
-SELECT $1, $2, t.type, 'failed', 0, 0, $4::int, $5, $6, $7::timestamptz FROM unnest($3::text[]) AS t(type)
-ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
-  status = 'failed', attempts = EXCLUDED.attempts, error_type = EXCLUDED.error_type, message = EXCLUDED.message, recorded_at = EXCLUDED.recorded_at
-  WHERE aggregation_outcomes.status <> 'succeeded'`,
-} as const;
-
 interface ConsumedRow {
   timezone: string;
   status: string;
@@ -249,14 +240,7 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
 
   async function recordFailure(req: IncrementalRequest, err: Error): Promise<void> {
     if (req.jobKey === undefined) return;
-    try {
-      await pool.query({
-        ...FAILED,
-        values: [req.jobKey, req.tenantId, [...typesOfJob(req.type)], req.attempt ?? 1, err.name, err.message.slice(0, 1_000), clock.now()],
-      });
-    } catch (recordErr) {
-      logger.debug({ err: recordErr, tenantId: req.tenantId }, 'could not record the failed outcome');
-    }
+    await recordFailedOutcome(pool, logger, { jobKey: req.jobKey, tenantId: req.tenantId, types: typesOfJob(req.type), attempt: req.attempt ?? 1, at: clock.now() }, err);
   }
 
   return {

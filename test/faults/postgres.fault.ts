@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdFor } from '../../src/queue';
-import { createFaultWorld, recordFigures, runTrial, type FaultWorld, type TrialFigures } from './helpers/trial';
+import { createFaultWorld, expectRecoveredExactly, recordFigures, runTrial, type FaultWorld } from './helpers/trial';
 
 // Postgres crashes (immediate shutdown) mid-backfill and stays down for 10 s or 60 s. 10 s is
 // inside a tenant activity's retry budget (attempts 5 s and 10 s apart); 60 s is not: tenants
@@ -23,15 +22,6 @@ afterAll(async () => {
   expect(await world.livePids()).toEqual([]);
 });
 
-function expectExact(f: TrialFigures): void {
-  expect(f.finalState, JSON.stringify(f)).toBe('completed');
-  expect(f.workflowIds).toEqual([workflowIdFor('aggregation', f.jobId, world.queue.name)]);
-  expect(f.completedRuns).toBe(1);
-  expect(f.overlappingRuns).toBe(0);
-  expect(f.comparison).toMatchObject({ missing: 0, wrong: 0, extra: 0 });
-  expect(f.stale).toEqual({ staleOutcomeWrites: 0, rowsNotFromFinalAttempt: 0 });
-}
-
 /** Crash, a deliberate outage of `downMs`, restart; resolves when Postgres is back. */
 const outage = (downMs: number) => async (w: FaultWorld) => {
   await w.stack.pg.crash();
@@ -43,7 +33,7 @@ const outage = (downMs: number) => async (w: FaultWorld) => {
 describe('Postgres down 10 s mid-backfill', () => {
   it.each(['early', 'late'] as const)('at moment %s: the tenant activities\' own retries carry the job to completion', async (moment) => {
     const f = await runTrial(world, { fault: 'postgres-down-10s', moment, inject: outage(10_000) });
-    expectExact(f);
+    expectRecoveredExactly(world, f);
     expect(f.deadLettered).toBe(false);
   });
 });
@@ -51,7 +41,7 @@ describe('Postgres down 10 s mid-backfill', () => {
 describe('Postgres down 60 s mid-backfill', () => {
   it('with the default 3 job attempts: BullMQ\'s attempts (or the dead-letter retry) re-run the failed tenants; nothing is missing', async () => {
     const f = await runTrial(world, { fault: 'postgres-down-60s', moment: 'early', inject: outage(60_000), retryDeadLetters: true });
-    expectExact(f);
+    expectRecoveredExactly(world, f);
     // Whether BullMQ's own attempts were enough or the dead-letter retry was needed, one run completed.
     if (f.deadLettered) expect(f.dlqRetried).toBe(true);
     else expect(f.attemptsMade).toBeGreaterThan(1);
@@ -61,7 +51,7 @@ describe('Postgres down 60 s mid-backfill', () => {
     const f = await runTrial(world, { fault: 'postgres-down-60s-dlq', moment: 'late', inject: outage(60_000), retryDeadLetters: true, jobOptions: { attempts: 1 } });
     expect(f.deadLettered).toBe(true);
     expect(f.dlqRetried).toBe(true);
-    expectExact(f);
+    expectRecoveredExactly(world, f);
     // Only the failed tenants ran again: those committed before the outage were resumed from the ledger.
     const job = (await world.queue.getJob(f.jobId))!;
     // Totals count tasks (tenant x type; `all` is three types).

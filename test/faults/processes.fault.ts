@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdFor } from '../../src/queue';
-import { createFaultWorld, recordFigures, runTrial, type FaultWorld, type Moment, type TrialFigures } from './helpers/trial';
+import { createFaultWorld, expectRecoveredExactly, recordFigures, runTrial, type FaultWorld, type Moment } from './helpers/trial';
 
 // kill -9 of the workers, a Redis shutdown and restart from its append-only file, and kill -9 of
 // the Temporal server with a restart on its SQLite file, each at three moments of a 20-tenant,
@@ -22,15 +21,6 @@ afterAll(async () => {
   expect(await world.livePids()).toEqual([]);
 });
 
-function expectClean(f: TrialFigures): void {
-  expect(f.finalState, JSON.stringify(f)).toBe('completed');
-  expect(f.workflowIds).toEqual([workflowIdFor('aggregation', f.jobId, world.queue.name)]);
-  expect(f.completedRuns).toBe(1);
-  expect(f.overlappingRuns).toBe(0);
-  expect(f.comparison).toMatchObject({ missing: 0, wrong: 0, extra: 0 });
-  expect(f.stale).toEqual({ staleOutcomeWrites: 0, rowsNotFromFinalAttempt: 0 });
-}
-
 const MOMENTS: Moment[] = ['start', 'early', 'late'];
 
 describe('kill -9 of the workers mid-backfill', () => {
@@ -44,7 +34,7 @@ describe('kill -9 of the workers mid-backfill', () => {
         return Date.now();
       },
     });
-    expectClean(f);
+    expectRecoveredExactly(world, f);
   });
 });
 
@@ -59,7 +49,7 @@ describe('Redis shut down and restarted from its append-only file mid-backfill',
         return Date.now();
       },
     });
-    expectClean(f);
+    expectRecoveredExactly(world, f);
   });
 });
 
@@ -74,6 +64,6 @@ describe('kill -9 of the Temporal server, restarted on its database file, mid-ba
         return Date.now();
       },
     });
-    expectClean(f);
+    expectRecoveredExactly(world, f);
   });
 });

@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import type pg from 'pg';
 
-// An independent, deliberately plain implementation of DESIGN.md's metric definitions over raw
-// rows held in memory. It shares no code with src/aggregation or src/db/sql: rows are put in a
-// period by the *local calendar key* of their timestamp (local date, ISO week, month, …) rather
+// An independent, deliberately plain implementation of the metric definitions in
+// docs/data-contract.md over raw rows held in memory. It shares no code with src/aggregation or
+// src/db/sql: rows are put in a period by the *local calendar key* of their timestamp (local date, ISO week, month, …) rather
 // than by comparing instants with period boundaries, and money/rates use BigInt arithmetic.
 
 export type OraclePeriodType = 'day' | 'week' | 'month' | 'quarter' | 'year';

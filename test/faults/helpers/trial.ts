@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
+import { expect } from 'vitest';
 import { loadConfig } from '../../../src/config';
 import { PROJECT_ROOT } from '../../../src/paths';
 import { AnalyticsQueue, workflowIdFor } from '../../../src/queue';
@@ -226,3 +227,17 @@ export function recordFigures(section: string, figures: unknown): void {
 }
 
 export { TENANTS };
+
+/**
+ * What every trial must end with: the job completed, as one workflow id with one completed run
+ * and no two runs open at once, every aggregate equal to the clean run's, and no row written by an
+ * attempt older than the one the ledger names.
+ */
+export function expectRecoveredExactly(world: FaultWorld, f: TrialFigures): void {
+  expect(f.finalState, JSON.stringify(f)).toBe('completed');
+  expect(f.workflowIds).toEqual([workflowIdFor('aggregation', f.jobId, world.queue.name)]);
+  expect(f.completedRuns).toBe(1);
+  expect(f.overlappingRuns).toBe(0);
+  expect(f.comparison).toMatchObject({ missing: 0, wrong: 0, extra: 0 });
+  expect(f.stale).toEqual({ staleOutcomeWrites: 0, rowsNotFromFinalAttempt: 0 });
+}
