@@ -71,6 +71,13 @@ export interface Config {
   scheduledReportPeriodType: 'day' | 'week' | 'month';
   /** How long `analytics workers` lets active jobs finish after SIGTERM/SIGINT. @defaultValue 30000 */
   shutdownGraceMs: number;
+  /**
+   * V8 heap settings of the workers process (src/cli/heap.ts): how far the old generation may grow
+   * past what the last full collection kept before the next one, in percent (WORKERS_HEAP_GROWING_PERCENT),
+   * and the semi-space of the workflow threads' young generation, in MB (WORKERS_SEMI_SPACE_MB).
+   * 0 leaves V8's own choice. @defaultValue 25 and 8
+   */
+  workersHeap: { growingPercent: number; semiSpaceMb: number };
   /** Jobs one bridge worker follows at once. @defaultValue 5 */
   bridgeConcurrency: number;
   /** Bridge slots only jobs that are not backfills may take, so the schedules' jobs never wait behind backfills. @defaultValue 2 */
@@ -143,6 +150,8 @@ export const CONFIG_DEFAULTS = {
   SCHEDULED_REPORT_CRON: '0 6 * * 1',
   SCHEDULED_REPORT_PERIOD: 'week',
   SHUTDOWN_GRACE_MS: '30000',
+  WORKERS_HEAP_GROWING_PERCENT: '25',
+  WORKERS_SEMI_SPACE_MB: '8',
   BRIDGE_CONCURRENCY: '5',
   BRIDGE_RESERVED_SLOTS: '2',
   BRIDGE_RATE_LIMIT: '10',
@@ -232,6 +241,8 @@ const fields = {
   SCHEDULED_REPORT_CRON: z.string().trim().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "0 6 * * 1"'),
   SCHEDULED_REPORT_PERIOD: z.enum(['day', 'week', 'month']),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 60 * 60 * 1000),
+  WORKERS_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000),
+  WORKERS_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(1024),
   BRIDGE_CONCURRENCY: z.coerce.number().int().min(1).max(1000),
   BRIDGE_RESERVED_SLOTS: z.coerce.number().int().min(0).max(1000),
   BRIDGE_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000),
@@ -335,6 +346,7 @@ export function loadConfig(
     scheduledReportCron: r.SCHEDULED_REPORT_CRON,
     scheduledReportPeriodType: r.SCHEDULED_REPORT_PERIOD,
     shutdownGraceMs: r.SHUTDOWN_GRACE_MS,
+    workersHeap: { growingPercent: r.WORKERS_HEAP_GROWING_PERCENT, semiSpaceMb: r.WORKERS_SEMI_SPACE_MB },
     bridgeConcurrency: r.BRIDGE_CONCURRENCY,
     bridgeReservedSlots: r.BRIDGE_RESERVED_SLOTS,
     bridgeRateLimit: r.BRIDGE_RATE_LIMIT,

@@ -5,7 +5,7 @@ import { createJobActivities } from './activities/jobs';
 import type { Config } from './config';
 import { createDb, poolOf } from './db/client';
 import type { Logger } from './logger';
-import { cachedFreshness, cachedRead, readChangeBacklog } from './metrics/freshness';
+import { cachedFreshness, cachedRead, newestAggregates, readChangeBacklog } from './metrics/freshness';
 import { createWorkerMetrics } from './metrics/registry';
 import { startMetricsServer, type MetricsServer, type ProbeCheck } from './metrics/server';
 import { createReportEnqueue } from './queue/enqueue';
@@ -66,6 +66,8 @@ export interface WorkerMetricsEndpoint {
 
 /** How long scrapes reuse the newest-aggregate instants while this process writes none (the query reads every aggregate table). */
 const FRESHNESS_TTL_MS = 15_000;
+/** The age-of-the-newest-aggregate gauge scans the aggregate tables at most this often (its own writes count at once). */
+const NEWEST_AGGREGATE_SCAN_MS = 10 * 60_000;
 
 /** Exit code after a second signal forced the exit (128 + SIGTERM). */
 export const FORCED_EXIT_CODE = 143;
@@ -88,12 +90,20 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const activityLogger = logger.child({ component: 'activities' });
   const freshness = cachedFreshness(poolOf(db), FRESHNESS_TTL_MS);
   const backlog = cachedRead(() => readChangeBacklog(poolOf(db)), FRESHNESS_TTL_MS);
-  const metrics = createWorkerMetrics({ queueName: config.queueName, queueCounts: () => queue.getQueueMetrics(), freshness: freshness.read, changeBacklog: backlog.read });
+  const newest = newestAggregates(poolOf(db), NEWEST_AGGREGATE_SCAN_MS);
+  const metrics = createWorkerMetrics({
+    queueName: config.queueName,
+    queueCounts: () => queue.getQueueMetrics(),
+    freshness: freshness.read,
+    changeBacklog: backlog.read,
+    newestAggregates: newest.read,
+  });
   const recorder = {
     ...metrics.recorder,
     tenantAggregated: (...args: Parameters<typeof metrics.recorder.tenantAggregated>) => {
       freshness.invalidate();
       backlog.invalidate();
+      newest.noteWritten(args[0]);
       metrics.recorder.tenantAggregated(...args);
     },
   };

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     expect(c.shutdownGraceMs).toBe(30_000);
     expect([c.bridgeConcurrency, c.bridgeReservedSlots, c.bridgeRateLimit, c.aggregationMaxInFlight]).toEqual([5, 2, 10, 20]);
     expect(c.connectTimeoutMs).toBe(5_000);
+    expect(c.workersHeap).toEqual({ growingPercent: 25, semiSpaceMb: 8 });
     expect(c.exportDir).toMatch(/\/\.local\/exports$/);
     expect(c.reportDir).toMatch(/\/\.local\/reports$/);
   });
@@ -70,6 +71,8 @@ describe('loadConfig', () => {
     ['REDIS_TLS', 'maybe'],
     ['TEMPORAL_TLS', 'on'],
     ['TEMPORAL_TLS_SERVER_NAME', 'not a host'],
+    ['WORKERS_HEAP_GROWING_PERCENT', '-1'],
+    ['WORKERS_SEMI_SPACE_MB', 'lots'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     let error: unknown;
     try {

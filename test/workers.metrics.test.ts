@@ -1,23 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { loadConfig } from '../src/config';
-import { PROJECT_ROOT } from '../src/paths';
-import { AnalyticsQueue } from '../src/queue';
-import { uniqueSuffix } from './helpers/config';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AnalyticsQueue } from '../src/queue';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { startWorkersSubprocess, type WorkersSubprocess } from './helpers/workers';
 import { org, payment } from './helpers/fixtures';
-import { freePort } from './helpers/ports';
 
 // `analytics workers` as a real subprocess with its metrics endpoint on a port of the test's own:
 // two jobs run through Redis, Temporal and Postgres, then /metrics is scraped and every named
 // series is checked against what the test knows ran (tenants, days, the one bad tenant).
 
 let t: TestDatabase;
-let child: ChildProcess | undefined;
+let w: WorkersSubprocess | undefined;
 let queue: AnalyticsQueue;
 let base: string;
-let stdout = '';
-let stderr = '';
 const startedAt = Date.now();
 
 const GOOD = ['tenant-m1', 'tenant-m2', 'tenant-m3'];
@@ -27,39 +21,12 @@ beforeAll(async () => {
   for (const id of GOOD) await org(t.pool, id, 'UTC');
   await org(t.pool, 'tenant-mars', 'Mars/Olympus_Mons'); // no such timezone: fails for good, never retried
   await payment(t.pool, 'tenant-m1', { id: 'pm1', amountCents: 1_250, status: 'succeeded', createdAt: '2025-04-01T10:00:00Z' });
-  const suffix = uniqueSuffix();
-  const port = await freePort();
-  const env = {
-    DATABASE_URL: t.url,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_TASK_QUEUE: `tq-${suffix}`,
-    QUEUE_NAME: `q-${suffix}`,
-    LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'json',
-    METRICS_PORT: String(port),
-  };
-  queue = new AnalyticsQueue({ config: loadConfig({ ...process.env, ...env }), queueName: env.QUEUE_NAME });
-  const proc = spawn(process.execPath, [`${PROJECT_ROOT}bin/analytics.js`, 'workers', '--no-cron'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await vi.waitFor(
-    () => {
-      if (proc.exitCode !== null) throw new Error(`workers exited (${proc.exitCode}):\n${stderr}`);
-      if (!stdout.includes('workers running')) throw new Error('workers not running yet');
-    },
-    { timeout: 60_000, interval: 100 },
-  );
-  base = `http://127.0.0.1:${port}`;
+  w = await startWorkersSubprocess(t.url, inject('temporalAddress'));
+  ({ base, queue } = w);
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-  await queue?.close();
+  await w?.stop();
   await t?.drop();
 });
 
@@ -76,7 +43,7 @@ function samples(text: string): Map<string, number> {
 
 describe('the workers process metrics endpoint', () => {
   it('prints its URL at start and is ready once the Temporal workers run and the bridge is connected', async () => {
-    expect(stdout).toContain(`Metrics      ${base}/metrics`);
+    expect(w!.output().stdout).toContain(`Metrics      ${base}/metrics`);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; checks: { name: string; ok: boolean }[] };
@@ -123,11 +90,22 @@ describe('the workers process metrics endpoint', () => {
     expect(s.get(`analytics_queue_jobs{queue="${q}",state="active"}`)).toBe(0);
     expect(s.get(`analytics_queue_jobs{queue="${q}",state="delayed"}`)).toBe(0);
 
-    // Freshness: the newest revenue day row was computed during this test; no other type has rows.
+    // Age of the newest aggregate: the revenue day rows this process computed during this test
+    // (noted at once, no scan needed); no other type has rows.
     const age = s.get('analytics_aggregate_age_seconds{type="revenue",period_type="day"}');
     expect(age).toBeGreaterThanOrEqual(0);
     expect(age).toBeLessThanOrEqual((Date.now() - startedAt) / 1000);
     expect([...s.keys()].filter((k) => k.startsWith('analytics_aggregate_age_seconds'))).toHaveLength(1);
+
+    // Freshness (from the incremental watermarks; test/workers.freshness.test.ts has the rest):
+    // no incremental run yet, so no watermark; the one payment's change, written during this
+    // test, leaves tenant-m1's revenue days stale (a full recompute does not consume changes).
+    expect(s.get('analytics_stale_tenants{type="revenue",period_type="day"}')).toBe(1);
+    const staleness = s.get('analytics_aggregate_staleness_seconds{type="revenue",period_type="day"}');
+    expect(staleness).toBeGreaterThanOrEqual(0);
+    expect(staleness).toBeLessThanOrEqual((Date.now() - startedAt) / 1000);
+    expect([...s.keys()].filter((k) => k.startsWith('analytics_aggregate_staleness_seconds'))).toHaveLength(1);
+    expect([...s.keys()].filter((k) => k.startsWith('analytics_last_refresh_age_seconds'))).toEqual([]);
 
     // Incremental refresh: the raw rows this file wrote were captured as changes no incremental
     // run has folded in; the gauges count them per kind, as the table holds them.
@@ -149,8 +127,8 @@ describe('the workers process metrics endpoint', () => {
   });
 
   it('stops on SIGTERM with exit 0, and the endpoint goes with it', async () => {
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    child!.kill('SIGTERM');
+    const exited = new Promise<number | null>((resolve) => w!.child.once('exit', (code) => resolve(code)));
+    w!.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });

@@ -1,4 +1,4 @@
-import type { AggregationType } from '../contract/aggregation';
+import type { AggregationType, PeriodType } from '../contract/aggregation';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
 
 /**
@@ -7,8 +7,8 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
  * library and tests can pass their own.
  */
 export interface AggregationRecorder {
-  /** The tenant's statement ran: rows written per type, and how long the activity took. */
-  tenantAggregated(rows: readonly { type: AggregationType; rowsWritten: number }[], durationMs: number): void;
+  /** The tenant's statement ran: rows written per type and period type, and how long the activity took. */
+  tenantAggregated(rows: readonly { type: AggregationType; periodType: PeriodType; rowsWritten: number }[], durationMs: number): void;
   /** An earlier run of the same job had done every type; nothing ran. */
   tenantResumed(types: readonly AggregationType[]): void;
   /**

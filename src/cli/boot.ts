@@ -8,6 +8,7 @@ import { redactUrl } from '../errors/redact';
 import { POSTGRES_VARIABLES, probePostgres, probeRedis, probeTemporal, REDIS_VARIABLES, TEMPORAL_VARIABLES, type ComponentHealth } from '../queue/health';
 import { SCHEDULES } from '../scheduler/definitions';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process';
+import { tuneWorkersHeap } from './heap';
 import { assertMigrated } from './migrated';
 import { temporalLevelOf, temporalLoggerOf } from './temporal-logger';
 
@@ -17,6 +18,8 @@ import { temporalLevelOf, temporalLoggerOf } from './temporal-logger';
  */
 export async function bootWorkers(config: Config, options: { jobs: boolean; cron: boolean }): Promise<{ proc: WorkerProcess; logger: Logger }> {
   const logger = createLogger(config.logLevel, { service: 'analytics-workers' }, { format: config.logFormat });
+  const heapFlags = tuneWorkersHeap(config.workersHeap);
+  if (heapFlags.length > 0) logger.debug({ flags: heapFlags }, 'V8 heap settings (WORKERS_HEAP_GROWING_PERCENT, WORKERS_SEMI_SPACE_MB)');
   // Our own shutdown owns the signals, so Temporal's runtime must not race it. Its logs, the
   // Rust core's included (forwarded instead of printed straight to the console), go through pino.
   const level = temporalLevelOf(config.logLevel);

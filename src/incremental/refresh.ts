@@ -4,7 +4,7 @@ import { PERIOD_TYPES, typesOfJob, type AggregateSummary, type AggregationType, 
 import { assertZone } from '../aggregation/periods';
 import { classifyDatabaseError } from '../aggregation/transient';
 import { recordFailedOutcome } from '../db/outcomes';
-import { named } from '../db/prepared';
+import { ensurePrepared, executeText, forgetPrepared, resultsOf, sqlStatement } from '../db/sql-prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
 import { InvalidInputError } from '../errors/invalid-input-error';
@@ -17,6 +17,12 @@ import { dirtyBuckets, type ChangeKind, type PendingChange, type StoredPeriod } 
 // later are not visible to it and stay for the next run), recompute the buckets they dirty with
 // the same statement the full path runs, advance the watermarks, commit. A failure rolls the
 // whole transaction back, changes included, so nothing is lost or counted twice.
+//
+// Two round trips per tenant, as many as the full path's: `BEGIN; SET LOCAL ...; SELECT
+// pg_advisory_xact_lock(...); EXECUTE consume(...)` and `EXECUTE recompute(...); COMMIT`, each
+// one multi-statement simple query over statements PREPAREd once per connection
+// (src/db/sql-prepared.ts), with every argument an escaped literal. (A queued job's tenant with
+// several recompute statements takes one more: its outcome rows need the earlier ones' counts.)
 
 /** Change kinds each aggregate type folds in. */
 export const KINDS_OF_TYPE: Record<AggregationType, readonly ChangeKind[]> = {
@@ -60,11 +66,15 @@ export interface IncrementalDeps {
 
 /**
  * Opens the transaction and serialises refreshes of one tenant (the second waits, then its next
- * statements see everything the first committed), in one round trip: the tenant id goes in as an
- * escaped literal since a multi-statement query cannot take parameters.
+ * statements see everything the first committed): the first statements of the first round trip;
+ * the tenant id goes in as an escaped literal since a multi-statement query cannot take
+ * parameters. The generic plan is forced for the transaction's prepared statements: the consume
+ * statement's custom plan was chosen on every call (planning cost ~0.4 ms a tenant, more than
+ * its execution) although its generic plan is the same index scans; the recompute statements
+ * settle on their generic plan anyway (as on the full path).
  */
 function beginLocked(client: pg.PoolClient, tenantId: string): string {
-  return `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${client.escapeLiteral(`aggregate_changes:${tenantId}`)}, 0))`;
+  return `BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SELECT pg_advisory_xact_lock(hashtextextended(${client.escapeLiteral(`aggregate_changes:${tenantId}`)}, 0))`;
 }
 
 /**
@@ -75,9 +85,9 @@ function beginLocked(client: pg.PoolClient, tenantId: string): string {
  * whose MRR a subscription change moves; rows starting after as-of). The watermarks commit with
  * the recomputed rows or not at all.
  */
-const CONSUME = {
-  name: 'incremental_consume',
-  text: `
+const CONSUME = sqlStatement(
+  'incremental_consume',
+  `
 WITH consumed AS (
   DELETE FROM aggregate_changes WHERE tenant_id = $1 AND aggregate_type = ANY($3::text[])
   RETURNING aggregate_type, changed_from, changed_to, recorded_at
@@ -121,19 +131,19 @@ SELECT o.timezone, o.status,
    FROM tournament_aggregates t
    WHERE t.tenant_id = $1 AND t.period_type = ANY($4::text[]) AND t.period_start > $2::timestamptz) AS tournament_stored
 FROM organizations o WHERE o.id = $1`,
-} as const;
+);
 
 /** The outcome rows of a queued job's tenant, in the refresh's transaction. */
-const OUTCOMES = {
-  name: 'incremental_outcomes',
-  text: `
+const OUTCOMES = sqlStatement(
+  'incremental_outcomes',
+  `
 INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
 SELECT $1, $2, o.type, 'succeeded', o.rows, o.periods, $3::int, NULL, NULL, $4::timestamptz
 FROM unnest($5::text[], $6::int[], $7::int[]) AS o(type, rows, periods)
 ON CONFLICT (job_key, tenant_id, type) DO UPDATE SET
   status = 'succeeded', rows_written = EXCLUDED.rows_written, periods = EXCLUDED.periods, attempts = EXCLUDED.attempts,
   error_type = NULL, message = NULL, recorded_at = EXCLUDED.recorded_at`,
-} as const;
+);
 
 interface ConsumedRow {
   timezone: string;
@@ -155,10 +165,13 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
     let released = false;
     try {
       const now = clock.now().toISOString();
-      await client.query(beginLocked(client, tenantId));
+      await ensurePrepared(client, [CONSUME]);
+      // Round trip 1: the transaction, the lock, the consume. If the text fails part way, the
+      // transaction (if BEGIN ran) is aborted and the catch below rolls it back.
+      const opened = client.query<ConsumedRow>(`${beginLocked(client, tenantId)}; ${executeText(client, CONSUME, [tenantId, req.asOf, kindsOfJob(req.type), PERIOD_TYPES, now])}`);
       try {
-        const res = await client.query<ConsumedRow>({ ...CONSUME, values: [tenantId, req.asOf, kindsOfJob(req.type), PERIOD_TYPES, now] });
-        const row = res.rows[0];
+        const results = resultsOf(await opened);
+        const row = results[results.length - 1]!.rows[0];
         if (!row) throw new UnknownTenantError(tenantId);
         if (row.status !== 'active') throw new InactiveTenantError(tenantId, row.status);
         const zone = assertZone(row.timezone, 'organizations.timezone');
@@ -177,6 +190,7 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
         const written: Record<AggregationType, number> = { revenue: 0, cohorts: 0, tournaments: 0 };
         const periods: Record<AggregationType, number> = { revenue: 0, cohorts: 0, tournaments: 0 };
         const rounds = Math.max(plan.revenue.length, plan.tournaments.length, plan.cohorts ? 1 : 0);
+        const inputs: TenantStatementInput[] = [];
         for (let i = 0; i < rounds; i++) {
           // Each round is the full path's own statement (src/db/sql/tenant.ts) over one contiguous run per type.
           const input: TenantStatementInput = { tenantId, periods: {} };
@@ -198,14 +212,40 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
             input.periods.cohorts = months;
             periods.cohorts = months;
           }
-          const out = await client.query<{ revenue: number; cohorts: number; tournaments: number }>(named(tenantUpsert(input), 'tenant'));
-          const counts = out.rows[0]!;
-          for (const t of types) written[t] += Number(counts[t]);
+          inputs.push(input);
         }
-        if (req.jobKey !== undefined) {
-          await client.query({ ...OUTCOMES, values: [req.jobKey, tenantId, req.attempt ?? 1, now, [...types], types.map((t) => written[t]), types.map((t) => periods[t])] });
+        // Round trip 2: every recompute statement and COMMIT in one text; the rows each wrote
+        // are its result.
+        const recompute = async (batch: readonly TenantStatementInput[], tail: readonly string[]) => {
+          const statements = batch.map((input) => {
+            const sql = tenantUpsert(input);
+            return { statement: sqlStatement('incremental_tenant', sql.text), values: sql.values };
+          });
+          await ensurePrepared(client, statements.map((s) => s.statement), true);
+          const text = [...statements.map((s) => executeText(client, s.statement, s.values)), ...tail].join('; ');
+          const results = resultsOf(await client.query<{ revenue: number; cohorts: number; tournaments: number }>(text));
+          for (const r of results.slice(0, statements.length)) for (const t of types) written[t] += Number(r.rows[0]![t]);
+        };
+        const last = inputs[inputs.length - 1];
+        if (req.jobKey === undefined) {
+          await recompute(inputs, ['COMMIT']);
+        } else if (!last) {
+          // A queued job's tenant with nothing to recompute (a concurrent run took its changes): its outcome rows.
+          await ensurePrepared(client, [OUTCOMES], true);
+          const zeros = types.map(() => 0);
+          await client.query(`${executeText(client, OUTCOMES, [req.jobKey, tenantId, req.attempt ?? 1, now, [...types], zeros, zeros])}; COMMIT`);
+        } else {
+          // A queued job's tenant: the last recompute statement also writes the outcome rows of
+          // every type of the job (as the full path's statement does), with the rows of the rounds
+          // before it, which therefore run first (several rounds: a tenant with rows of several
+          // period types, or dirty periods far apart), in one more round trip.
+          if (inputs.length > 1) await recompute(inputs.slice(0, -1), []);
+          const extra = types.filter((t) => last[t] === undefined).map((type) => ({ type, rows: written[type], periods: periods[type] }));
+          const carriedRows = Object.fromEntries(types.filter((t) => last[t] !== undefined).map((t) => [t, written[t]]));
+          const lastWithOutcome: TenantStatementInput = { ...last, periods: { ...periods }, outcome: { jobKey: req.jobKey, attempt: req.attempt ?? 1, recordedAt: now, carriedRows, extra } };
+          // Its result counts its own rows only (the outcome rows add the carried ones).
+          await recompute([lastWithOutcome], ['COMMIT']);
         }
-        await client.query('COMMIT');
         const durationMs = Math.round(performance.now() - started);
         const summaries: AggregateSummary[] = [];
         for (const t of types) {
@@ -224,6 +264,9 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
         }
         return { tenantId, status: 'succeeded', changes: changes.length, rowsWritten: types.reduce((n, t) => n + written[t], 0), statements: rounds, summaries };
       } catch (err) {
+        // 26000 invalid_sql_statement_name: a prepared statement is gone (DEALLOCATE, DISCARD):
+        // prepare again on the next use.
+        if ((err as { code?: string }).code === '26000') forgetPrepared(client);
         try {
           await client.query('ROLLBACK');
         } catch (rollbackErr) {

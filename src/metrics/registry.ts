@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AggregationRecorder } from '../activities/metrics';
 import type { QueueMetrics } from '../queue/metrics';
-import type { ChangeBacklog, Freshness } from './freshness';
+import type { ChangeBacklog, Freshness, NewestAggregate } from './freshness';
 
 // The project's own Prometheus series, one registry per worker process (never prom-client's
 // global one, so two processes in one test runner do not share counters). Counters are
@@ -11,8 +11,10 @@ import type { ChangeBacklog, Freshness } from './freshness';
 export interface WorkerMetricsSources {
   /** BullMQ job counts of the process's queue. */
   queueCounts(): Promise<QueueMetrics>;
-  /** Newest `computed_at` per aggregate type and period type. */
+  /** Per aggregate type and period type: the newest watermark, and the active tenants missing a pending change. */
   freshness(): Promise<Freshness[]>;
+  /** When the newest aggregate row of each type and period type was written (absent: the series is left out). */
+  newestAggregates?(): Promise<NewestAggregate[]>;
   /** Pending changes for incremental refresh, per kind (absent: the series are left out). */
   changeBacklog?(): Promise<ChangeBacklog[]>;
   /** The queue's name, a label of the queue series. */
@@ -89,7 +91,7 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     registers: [registry],
   });
   /** A read at scrape time that fails leaves its series out, instead of failing the whole scrape. */
-  const read = async <T>(source: 'queue' | 'freshness' | 'changes', fn: () => Promise<T>): Promise<T | undefined> => {
+  const read = async <T>(source: 'queue' | 'freshness' | 'changes' | 'newest', fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
     } catch {
@@ -113,17 +115,66 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     },
   });
 
-  new Gauge({
-    name: 'analytics_aggregate_age_seconds',
-    help: 'Age of the newest aggregate row (now - max(computed_at)) by type and period type, read at scrape time',
-    labelNames: ['type', 'period_type'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const now = Date.now();
-      for (const f of (await read('freshness', sources.freshness)) ?? []) this.set({ type: f.type, period_type: f.periodType }, Math.max(0, (now - f.newestComputedAt.getTime()) / 1000));
-    },
-  });
+  /**
+   * A gauge by (type, period type) only, never by tenant, filled at scrape time from one read of
+   * `source` (a failed read leaves the series out); `valueOf` returns undefined for no series.
+   */
+  const byTypeAndPeriodType = <T extends { type: string; periodType: string }>(
+    name: string,
+    help: string,
+    source: 'freshness' | 'newest',
+    fn: () => Promise<T[]>,
+    valueOf: (row: T, now: number) => number | undefined,
+  ) =>
+    new Gauge({
+      name,
+      help: `${help}, read at scrape time`,
+      labelNames: ['type', 'period_type'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const row of (await read(source, fn)) ?? []) {
+          const value = valueOf(row, now);
+          if (value !== undefined) this.set({ type: row.type, period_type: row.periodType }, value);
+        }
+      },
+    });
+  const sinceSeconds = (now: number, at: Date) => Math.max(0, (now - at.getTime()) / 1000);
+
+  if (sources.newestAggregates) {
+    byTypeAndPeriodType(
+      'analytics_aggregate_age_seconds',
+      'Age of the newest aggregate row (now - when it was written) by type and period type, full recomputes included; rows written by other processes show within 10 minutes',
+      'newest',
+      sources.newestAggregates,
+      (n, now) => sinceSeconds(now, n.newestComputedAt),
+    );
+  }
+
+  // Freshness from the incremental refresh's watermarks (docs/operations.md). One read serves
+  // the three series of a scrape (cachedRead shares it).
+  byTypeAndPeriodType(
+    'analytics_aggregate_staleness_seconds',
+    "How far the stalest active tenant's aggregates of a type and period type lag behind the raw rows: now - the oldest captured change not folded in yet (0 when none is missing)",
+    'freshness',
+    sources.freshness,
+    (f, now) => (f.oldestMissingChangeAt ? sinceSeconds(now, f.oldestMissingChangeAt) : 0),
+  );
+  byTypeAndPeriodType(
+    'analytics_stale_tenants',
+    'Active tenants whose aggregates of a type and period type miss at least one captured change',
+    'freshness',
+    sources.freshness,
+    (f) => f.staleTenants,
+  );
+  byTypeAndPeriodType(
+    'analytics_last_refresh_age_seconds',
+    'Since an incremental run last folded a change into the aggregates of a type and period type: now - the newest refreshed_at of their watermarks (no series before the first)',
+    'freshness',
+    sources.freshness,
+    (f, now) => (f.lastRefreshedAt ? sinceSeconds(now, f.lastRefreshedAt) : undefined),
+  );
 
   if (sources.changeBacklog) {
     const backlog = sources.changeBacklog;

@@ -12,6 +12,8 @@ export interface OutcomeStamp {
   recordedAt: string;
   /** Rows the earlier parts of a split tenant wrote, per type, added to this statement's. */
   carriedRows?: Partial<Record<'revenue' | 'cohorts' | 'tournaments', number>>;
+  /** Outcome rows of types this statement does not compute, written as given (an incremental refresh records every type of its job). */
+  extra?: { type: 'revenue' | 'cohorts' | 'tournaments'; rows: number; periods: number }[];
 }
 
 export interface TenantStatementInput {
@@ -53,13 +55,14 @@ RETURNING 1)`);
   if (counted.length === 0) throw new Error('tenantUpsert needs at least one type');
   const rowsOf = (type: string) => counted.find((c) => c.type === type)?.rows ?? Prisma.sql`0`;
   if (input.outcome) {
-    const { jobKey, attempt, recordedAt, carriedRows } = input.outcome;
-    const values = Prisma.join(
-      counted.map((c) => {
+    const { jobKey, attempt, recordedAt, carriedRows, extra = [] } = input.outcome;
+    const values = Prisma.join([
+      ...counted.map((c) => {
         const carried = carriedRows?.[c.type as keyof typeof carriedRows] ?? 0;
         return carried === 0 ? Prisma.sql`(${c.type}::text, ${c.rows}, ${c.periods}::int)` : Prisma.sql`(${c.type}::text, ${c.rows} + ${carried}::int, ${c.periods}::int)`;
       }),
-    );
+      ...extra.map((e) => Prisma.sql`(${e.type}::text, ${e.rows}::int, ${e.periods}::int)`),
+    ]);
     ctes.push(Prisma.sql`recorded AS (
   INSERT INTO aggregation_outcomes (job_key, tenant_id, type, status, rows_written, periods, attempts, error_type, message, recorded_at)
   SELECT ${jobKey}, ${tenantId}, v.type, 'succeeded', v.rows, v.periods, ${attempt}::int, NULL, NULL, ${recordedAt}::timestamptz
