@@ -28,14 +28,15 @@ afterAll(async () => {
 });
 
 /**
- * Every Redis key of the world's queue (and its dead-letter queue), but `stalled-check`: the
- * bridge's BullMQ worker sets that one on its own timer (every 30 s, with an expiry), whatever
- * is added, so it comes and goes between two reads.
+ * Every Redis key of the world's queue (and its dead-letter queue), but the two BullMQ keeps
+ * with an expiry of their own, whatever is added: `stalled-check` (the bridge's worker sets it
+ * every 30 s) and `limiter` (the rate limiter's window, set when the bridge takes a job and
+ * expiring after it), so they come and go between two reads.
  */
 async function queueKeys(): Promise<string[]> {
   const redis = new Redis(world.stack.redis.url, { maxRetriesPerRequest: 3 });
   try {
-    return (await redis.keys(`bull:${world.queue.name}*`)).filter((k) => !k.endsWith(':stalled-check')).sort();
+    return (await redis.keys(`bull:${world.queue.name}*`)).filter((k) => !k.endsWith(':stalled-check') && !k.endsWith(':limiter')).sort();
   } finally {
     redis.disconnect();
   }
