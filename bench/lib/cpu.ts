@@ -34,11 +34,15 @@ function cmdline(pid: number): string {
   }
 }
 
-function pidsNamed(comm: string, cmdlineIncludes?: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => stat(pid)?.comm === comm && (cmdlineIncludes === undefined || cmdline(pid).includes(cmdlineIncludes)));
+/** The processes named `comm` (and whose command line holds `cmdlineIncludes`), with their stat. */
+function processesNamed(comm: string, cmdlineIncludes?: string): Stat[] {
+  const found: Stat[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = stat(Number(d));
+    if (s?.comm === comm && (cmdlineIncludes === undefined || cmdline(Number(d)).includes(cmdlineIncludes))) found.push(s);
+  }
+  return found;
 }
 
 /**
@@ -48,8 +52,7 @@ function pidsNamed(comm: string, cmdlineIncludes?: string): number[] {
  */
 export function cpuOfNamed(comm: string, cmdlineIncludes?: string): number {
   let ms = 0;
-  for (const pid of pidsNamed(comm, cmdlineIncludes)) {
-    const s = stat(pid)!;
+  for (const s of processesNamed(comm, cmdlineIncludes)) {
     ms += s.ownMs;
     if (stat(s.ppid)?.comm !== comm) ms += s.childrenMs; // the root of the tree (the postmaster)
   }

@@ -8,7 +8,6 @@ import type { PeriodsInput } from '../db/sql/periods';
 import { revenueUpsert } from '../db/sql/revenue';
 import { tournamentsUpsert } from '../db/sql/tournaments';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
-import { InvalidInputError } from '../errors/invalid-input-error';
 import { InvalidPeriodError } from '../errors/invalid-period-error';
 import { UnknownTenantError } from '../errors/unknown-tenant-error';
 import type { Logger } from '../logger';
@@ -24,6 +23,7 @@ import {
   type Period,
 } from './periods';
 import { withTransientMapping } from './transient';
+import { assertTenantId } from './tenant-id';
 
 /** The clock the service and the activities read; injected so tests can pin "now". */
 export interface Clock {
@@ -52,15 +52,13 @@ interface Tenant {
 /**
  * The aggregation service: validates a request completely (nothing is written for bad input),
  * then computes each (tenant, type) with a single set-based statement, however many periods the
- * range covers. Bad input throws an {@link InvalidInputError} subclass (never retried);
+ * range covers. Bad input throws an InvalidInputError subclass (never retried);
  * connection failures throw TransientDatabaseError (retried).
  */
 export function createAggregationService({ db, clock, logger, maxPeriods = DEFAULT_MAX_PERIODS }: AggregationServiceDeps) {
   const pool = poolOf(db);
   async function loadTenant(tenantId: unknown): Promise<Tenant> {
-    if (typeof tenantId !== 'string' || tenantId.trim() === '') {
-      throw new InvalidInputError('tenantId', `tenantId: expected a non-empty string, got ${JSON.stringify(tenantId)}`);
-    }
+    assertTenantId(tenantId);
     const org = await withTransientMapping('loading the tenant', async () =>
       (await pool.query<{ timezone: string; status: string }>({ name: 'service_tenant', text: 'SELECT timezone, status FROM organizations WHERE id = $1', values: [tenantId] })).rows[0],
     );

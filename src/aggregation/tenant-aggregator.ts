@@ -5,12 +5,12 @@ import { recordFailedOutcome } from '../db/outcomes';
 import { named } from '../db/prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
-import { InvalidInputError } from '../errors/invalid-input-error';
 import { UnknownTenantError } from '../errors/unknown-tenant-error';
 import type { Logger } from '../logger';
 import { createPlanCache, type TypePlan } from './job-plan';
 import { slicePlan } from './split';
 import { classifyDatabaseError } from './transient';
+import { assertTenantId } from './tenant-id';
 
 // One tenant of one job: every requested type over the job's whole range, in one transaction,
 // with the tenant's outcome rows written in the same transaction. This is the unit the workflow
@@ -125,9 +125,7 @@ export function createTenantAggregator({ pool, clock, logger }: TenantAggregator
      * every type already succeeded for that key is skipped (`resumed`).
      */
     async aggregateTenant(req: TenantRunRequest): Promise<TenantRunResult> {
-      if (typeof req.tenantId !== 'string' || req.tenantId.trim() === '') {
-        throw new InvalidInputError('tenantId', `tenantId: expected a non-empty string, got ${JSON.stringify(req.tenantId)}`);
-      }
+      assertTenantId(req.tenantId);
       try {
         const result = await compute(req);
         if (result.status === 'succeeded') logger.debug({ tenantId: req.tenantId, rowsWritten: result.rowsWritten }, 'aggregated tenant');

@@ -7,10 +7,10 @@ import { recordFailedOutcome } from '../db/outcomes';
 import { ensurePrepared, executeText, forgetPrepared, resultsOf, sqlStatement } from '../db/sql-prepared';
 import { tenantUpsert, type TenantStatementInput } from '../db/sql/tenant';
 import { InactiveTenantError } from '../errors/inactive-tenant-error';
-import { InvalidInputError } from '../errors/invalid-input-error';
 import { UnknownTenantError } from '../errors/unknown-tenant-error';
 import type { Logger } from '../logger';
 import { dirtyBuckets, type ChangeKind, type PendingChange, type StoredPeriod } from './buckets';
+import { assertTenantId } from '../aggregation/tenant-id';
 
 // One tenant's incremental refresh (docs/incremental.md), in one transaction: take its pending
 // change rows (DELETE ... RETURNING: exactly the rows this transaction folds in; rows committed
@@ -293,9 +293,7 @@ export function createIncrementalRefresher({ pool, clock, logger }: IncrementalD
      * InvalidDataError for bad data, TransientDatabaseError when the database is unreachable.
      */
     async refreshTenant(req: IncrementalRequest): Promise<IncrementalResult> {
-      if (typeof req.tenantId !== 'string' || req.tenantId.trim() === '') {
-        throw new InvalidInputError('tenantId', `tenantId: expected a non-empty string, got ${JSON.stringify(req.tenantId)}`);
-      }
+      assertTenantId(req.tenantId);
       try {
         const result = await refresh(req);
         if (result.changes > 0) logger.debug({ tenantId: req.tenantId, changes: result.changes, rowsWritten: result.rowsWritten }, 'refreshed tenant incrementally');
